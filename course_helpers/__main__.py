@@ -1,0 +1,76 @@
+"""``python -m course_helpers doctor | image | cleanup [--dry-run]``.
+
+doctor   says whether an engine answers, which one, and whether the image is ready.
+image    builds the course image offline (``docker import`` of a static busybox).
+cleanup  removes what dead course sessions left behind (``--dry-run`` only lists it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import CourseError
+
+
+def _doctor() -> int:
+    from .engine import connect, engine_address
+    from .image import REPOSITORY, local_course_image
+
+    client = connect()
+    version = client.version()
+    print(f"engine   : Docker Engine {version['Version']} (API {version['ApiVersion']}) "
+          f"at {engine_address()}")
+    print(f"image    : {local_course_image(client) or f'not built yet ({REPOSITORY})'}")
+    return 0
+
+
+def _image() -> int:
+    from .engine import connect
+    from .image import ensure_image
+
+    print(f"course image ready: {ensure_image(connect())}")
+    return 0
+
+
+def _cleanup(dry_run: bool) -> int:
+    from .engine import connect
+    from .sessions import find_orphans, remove_orphans
+
+    client = connect()
+    orphans = find_orphans(client)
+    if not orphans:
+        print("Nothing to clean up: no course objects of dead sessions.")
+        return 0
+    verb = "would remove" if dry_run else "removing"
+    for orphan in orphans:
+        print(f"{verb} {orphan.kind} {orphan.name} ({orphan.id[:12]}, session {orphan.session})")
+    if not dry_run:
+        removed = remove_orphans(client, orphans)
+        print(f"removed {len(removed)} object(s).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m course_helpers``."""
+    parser = argparse.ArgumentParser(prog="python -m course_helpers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check the engine and the image")
+    sub.add_parser("image", help="build the course image offline")
+    clean = sub.add_parser("cleanup", help="remove leftovers of dead sessions")
+    clean.add_argument("--dry-run", action="store_true", help="only list what would go")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "doctor":
+            return _doctor()
+        if args.command == "image":
+            return _image()
+        return _cleanup(args.dry_run)
+    except CourseError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Start JupyterLab on notebooks/, on loopback, and print its URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${1:-8888}
+if ! .venv/bin/python -c 'from course_helpers.engine import engine_answers as a; raise SystemExit(0 if a() else 1)'; then
+  echo "No Docker engine answers: the notebooks run in REPLAY mode on recorded runs."
+  export COURSE_BACKEND=replay
+fi
+exec .venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$port" \
+  --ServerApp.root_dir=notebooks --no-browser $([ "$(id -u)" = 0 ] && echo --allow-root) ${LAB_ARGS:-}
