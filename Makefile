@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8888
 
-.PHONY: lab test setup engine lint bench clean cleanup
+.PHONY: lab test setup engine lint bench clean cleanup notebooks
 
 lab:
 	@scripts/setup.sh lab
@@ -25,6 +25,11 @@ lint:
 bench:
 	@scripts/setup.sh test
 	$(PY) bench/modes.py
+
+# Re-execute every notebook in place so stored outputs come from a clean run.
+notebooks:
+	@scripts/setup.sh test
+	COURSE_BACKEND=live $(PY) -m jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
 cleanup:
 	$(PY) -m course_helpers cleanup
