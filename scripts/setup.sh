@@ -26,5 +26,10 @@ if ! scripts/engine.sh; then
   exit 1
 fi
 
-# 3. The course image, built offline from the host's static busybox.
+# 3. Browser packages for the browser tests (make test only).
+if [ "$purpose" = test ]; then
+  scripts/browser-deps.sh
+fi
+
+# 4. The course image, built offline from the host's static busybox.
 .venv/bin/python -m course_helpers image
