@@ -1,0 +1,111 @@
+"""The invariants Docker's own integration tests assert about the four modes, on the real engine.
+
+Oracles are independent of the course's own probe where possible: the host's
+namespace inode and iproute2's JSON read by this test process (which runs on
+the engine's host), and the bridge network's IPAM data from the Docker API.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+
+def host_links() -> dict[int, dict]:
+    """The host namespace's links, by ifindex, from iproute2's JSON."""
+    out = subprocess.run(["ip", "-j", "link"], capture_output=True, text=True, check=True).stdout
+    return {link["ifindex"]: link for link in json.loads(out)}
+
+
+def bridge_subnet(client) -> ipaddress.IPv4Network:
+    config = client.networks.get("bridge").attrs["IPAM"]["Config"]
+    return ipaddress.ip_network(next(c["Subnet"] for c in config if "." in c["Subnet"]))
+
+
+def test_none_has_only_loopback(lab):
+    snap = lab.run_in_mode("none")
+    assert snap.names == ["lo"]
+    (lo,) = snap.interfaces
+    assert lo.link_type == "loopback"
+    assert [str(a.interface) for a in lo.ipv4] == ["127.0.0.1/8"]
+    assert snap.netns != os.readlink("/proc/self/ns/net"), "none must get its own namespace"
+
+
+def test_host_mode_is_the_host_namespace(lab):
+    snap = lab.run_in_mode("host")
+    assert snap.netns == os.readlink("/proc/self/ns/net")
+    links = host_links()
+    # Interfaces that are not veths are stable while other tests start containers.
+    stable = {(i, link["ifname"]) for i, link in links.items() if link.get("link_type") != "ether"
+              or not link["ifname"].startswith("veth")}
+    seen = {(i.index, i.name) for i in snap.interfaces}
+    assert stable <= seen
+    assert "eth0" not in snap.names or "eth0" in {link["ifname"] for link in links.values()}, \
+        "host mode must not get an eth0 of its own"
+
+
+def test_bridge_gets_eth0_in_subnet_with_veth_on_docker0(lab, docker_client):
+    snap = lab.run_in_mode("bridge")
+    eth0 = snap.interface("eth0")
+    (addr,) = eth0.ipv4
+    assert addr.ip in bridge_subnet(docker_client)
+    inspect = docker_client.api.inspect_container(snap.container_id)
+    assert str(addr.ip) == inspect["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    peer = host_links()[eth0.peer_index]  # independent oracle: iproute2 on the host
+    assert peer["ifname"].startswith("veth")
+    assert peer["master"] == "docker0"
+    assert peer["link_index"] == eth0.index
+    assert snap.host_peer is not None and snap.host_peer.name == peer["ifname"]
+    assert snap.bridge is not None and snap.bridge.name == "docker0"
+
+
+def test_container_mode_shares_target_netns_and_ip(lab):
+    target = lab.run_in_mode("bridge")
+    joined = lab.run_in_mode("container", target=target.container)
+    assert joined.netns == target.netns
+    assert joined.ipv4 == target.ipv4
+    assert joined.interface("eth0").peer_index == target.interface("eth0").peer_index
+    assert joined.target_id == target.container_id
+    assert joined.cli.endswith(f"--network container:{target.container} {lab.image} ip addr")
+
+
+def test_container_mode_does_not_share_processes(lab):
+    target = lab.run_in_mode("bridge")
+    joined = lab.run_in_mode("container", target=target)
+    target_ps = lab.exec(target.container, ["ps", "-o", "pid,comm"])
+    joined_ps = lab.exec(joined.container, ["ps", "-o", "pid,comm"])
+    target_pid_ns = lab.exec(target.container, ["readlink", "/proc/self/ns/pid"]).strip()
+    joined_pid_ns = lab.exec(joined.container, ["readlink", "/proc/self/ns/pid"]).strip()
+    assert target_pid_ns != joined_pid_ns
+    assert target_ps.count("sleep") == 1 and joined_ps.count("sleep") == 1
+
+
+def test_all_modes_side_by_side(lab):
+    snaps = lab.run_all_modes()
+    assert set(snaps) == {"bridge", "host", "none", "container"}
+    assert snaps["none"].names == ["lo"]
+    assert snaps["container"].netns == snaps["bridge"].netns
+    assert snaps["host"].netns == os.readlink("/proc/self/ns/net")
+    assert len({snaps[m].netns for m in ("bridge", "host", "none")}) == 3
+
+
+def test_learner_container_is_joined_never_modified(lab, docker_client):
+    learner = docker_client.containers.run(
+        lab.image, ["sleep", "120"], detach=True, name=f"learner-{lab.session}-web")
+    try:
+        before = docker_client.api.inspect_container(learner.id)
+        joined = lab.run_in_mode("container", target=learner.name)
+        assert joined.target_id == learner.id
+        lab.close()
+        after = docker_client.api.inspect_container(learner.id)
+        assert after["State"]["Status"] == "running"
+        for key in ("Config", "HostConfig", "Name", "RestartCount"):
+            assert after[key] == before[key]
+    finally:
+        learner.remove(force=True)
