@@ -1,8 +1,9 @@
-"""``python -m course_helpers doctor | image | cleanup [--dry-run]``.
+"""``python -m course_helpers doctor | image | cleanup [--dry-run] | record [--out DIR]``.
 
 doctor   says whether an engine answers, which one, and whether the image is ready.
 image    builds the course image offline (``docker import`` of a static busybox).
 cleanup  removes what dead course sessions left behind (``--dry-run`` only lists it).
+record   runs every notebook on the live engine and writes the replay recordings.
 """
 
 from __future__ import annotations
@@ -60,12 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("image", help="build the course image offline")
     clean = sub.add_parser("cleanup", help="remove leftovers of dead sessions")
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
+    rec = sub.add_parser("record", help="record every notebook's live run for replay")
+    rec.add_argument("--out", default=None, help="folder for the recordings "
+                     "(default: the package's recordings/)")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
             return _doctor()
         if args.command == "image":
             return _image()
+        if args.command == "record":
+            from .record import record_all
+
+            return record_all(args.out)
         return _cleanup(args.dry_run)
     except CourseError as exc:
         print(exc, file=sys.stderr)

@@ -1,0 +1,106 @@
+"""What the course runs on: the engine, the image, live or replay.
+
+Introduced in chapter 00 (setup). Similar to ``docker version`` and
+``docker info`` reduced to the facts the chapters depend on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .replay import recorded, replayable
+
+if TYPE_CHECKING:
+    from .lab import Lab
+
+
+@replayable
+@dataclass(frozen=True)
+class EngineFacts:
+    """The engine facts the chapters depend on.
+
+    Attributes:
+        version: the engine's version, e.g. ``20.10.24+dfsg1``.
+        api_version: the API version the engine speaks.
+        os: the engine host's operating system (``Docker Desktop`` on Desktop).
+        kernel: the engine host's kernel version.
+        storage_driver: ``overlay2`` …
+        cgroup_version: ``1`` or ``2``.
+        rootless: True when the engine runs rootless.
+        image: the course image the chapters run.
+    """
+
+    version: str
+    api_version: str
+    os: str
+    kernel: str
+    storage_driver: str
+    cgroup_version: str
+    rootless: bool
+    image: str
+
+    @property
+    def major(self) -> int:
+        """The engine's major version number (20 for 20.10.24)."""
+        match = re.match(r"(\d+)", self.version)
+        return int(match.group(1)) if match else 0
+
+    @property
+    def docker_desktop(self) -> bool:
+        """True when the engine is Docker Desktop's (the 'host' is then a VM)."""
+        return "docker desktop" in self.os.lower()
+
+    @property
+    def mac_from_ip(self) -> bool:
+        """True for engines that derive a bridge container's MAC from its IPv4 (before 28)."""
+        return self.major < 28
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(fact, value) rows for a table."""
+        return [
+            ("engine version", self.version),
+            ("API version", self.api_version),
+            ("operating system", self.os),
+            ("kernel", self.kernel),
+            ("storage driver", self.storage_driver),
+            ("cgroup version", self.cgroup_version),
+            ("rootless", "yes" if self.rootless else "no"),
+            ("Docker Desktop", "yes" if self.docker_desktop else "no"),
+            ("course image", self.image),
+        ]
+
+
+@recorded
+def engine_facts(lab: Lab) -> EngineFacts:
+    """The engine's facts. Similar to ``docker version`` plus ``docker info``.
+
+    Args:
+        lab: a live or replaying session.
+
+    Returns:
+        The facts, read live (or from the recording in replay).
+    """
+    version = lab.client.version()
+    info = lab.client.info()
+    security = " ".join(info.get("SecurityOptions") or [])
+    return EngineFacts(
+        version=str(version.get("Version", "")),
+        api_version=str(version.get("ApiVersion", "")),
+        os=str(info.get("OperatingSystem", "")),
+        kernel=str(info.get("KernelVersion", "")),
+        storage_driver=str(info.get("Driver", "")),
+        cgroup_version=str(info.get("CgroupVersion", "")),
+        rootless="rootless" in security,
+        image=lab.image,
+    )
+
+
+def mac_for_ipv4(ip: str) -> str:
+    """The MAC Engines before 28 give a bridge container: ``02:42:`` + the IPv4 in hex.
+
+    >>> mac_for_ipv4("172.17.0.2")
+    '02:42:ac:11:00:02'
+    """
+    return "02:42:" + ":".join(f"{int(part):02x}" for part in ip.split("."))
