@@ -1,0 +1,779 @@
+"""Drawings of what the course reads from the engine: namespaces, interfaces, links.
+
+Introduced in chapter 01 (the interface map); chapter 02 adds the bridge with its
+veth pairs, chapter 03 the topology of each network mode and their comparison,
+chapter 05 the reachability matrix. Every function draws only the data it is
+given (no address or name is built in), returns the matplotlib ``Figure`` and
+never calls ``plt.show()``: the notebook cell does.
+
+Colours come from the Okabe-Ito palette, which colour-blind readers can tell
+apart, and each colour comes with a hatch pattern, a line style or a written
+label, so nothing relies on colour alone. Layouts are computed in inches (one
+data unit is one inch at full size), so text keeps its size whatever is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
+
+from .errors import BadInput
+from .ipaddr import Interface
+from .modes import MODES, ModeSnapshot
+
+#: The Okabe-Ito colour-blind-safe palette.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+#: Interface kinds (``Interface.kind``) in drawing order: colour, hatch, caption.
+KIND_STYLE = {
+    "loopback": ("#000000", "..", "loopback"),
+    "nic": ("#0072B2", "//", "NIC"),
+    "bridge": ("#E69F00", "xx", "bridge"),
+    "veth": ("#009E73", "\\\\", "veth (pair end)"),
+    "virtual": ("#CC79A7", "--", "other virtual"),
+}
+_NS_STYLE = {"host": ("#56B4E9", 0.13), "container": ("#F0E442", 0.22)}
+_VETH_COLOUR, _PLACEHOLDER = OKABE_ITO["vermillion"], "#777777"
+
+_FONT, _SMALL, _TITLE = 7.5, 6.5, 10.0  # points at full size
+_LINE = 0.145          # inches per text line at _FONT
+_NODE_W = 1.75         # interface box width
+_PAD, _GAP = 0.15, 0.22
+_NS_TITLE = 0.32       # band for a namespace box's title
+_BADGE_H = 0.3
+_LINK_GAP = 0.75       # vertical room between namespaces, for the veth label
+_MAX_FIG_W = 12.0
+
+
+def _ellipsize(text: str, limit: int) -> str:
+    """Shorten ``text`` to ``limit`` characters, keeping both ends around an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2 + (limit - 1) % 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head):]}"
+
+
+def _text_w(text: str, size: float = _FONT, mono: bool = False) -> float:
+    """Estimated width in inches of one line of text."""
+    return len(text) * size * (0.6 if mono else 0.58) / 72
+
+
+class CourseFigure(Figure):
+    """A matplotlib Figure whose text form names the drawing, not its size.
+
+    The size follows the data (how many interfaces a host has), so the usual
+    ``<Figure size 1081x1177 with 6 Axes>`` would differ from machine to
+    machine; nbval compares that text, and this one stays the same.
+    """
+
+    course_name = "course drawing"
+
+    def __repr__(self) -> str:
+        return f"<Figure: {self.course_name}>"
+
+
+def _new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
+    fig = plt.figure(figsize=size, FigureClass=CourseFigure)
+    fig.course_name = name
+    return fig
+
+
+# -- scene: items laid out in inches, y growing downwards ---------------------
+@dataclass
+class _Scene:
+    items: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 0.0
+    y1: float = 0.0
+    kinds: set[str] = field(default_factory=set)
+    links: set[str] = field(default_factory=set)
+
+    def add(self, kind: str, box: tuple[float, float, float, float], **kw: Any) -> None:
+        x, y, w, h = box
+        self.items.append((kind, {"box": box, **kw}))
+        self.x0, self.y0 = min(self.x0, x), min(self.y0, y)
+        self.x1, self.y1 = max(self.x1, x + w), max(self.y1, y + h)
+
+    @property
+    def w(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass
+class _Node:
+    """An interface (or an unknown interface seen only by its ifindex) to draw."""
+
+    name: str
+    details: list[str]
+    kind: str | None
+    gid: str
+    docker: bool = False
+
+    @property
+    def h(self) -> float:
+        return 0.14 + _LINE * (1 + len(self.details))
+
+
+def _iface_node(iface: Interface, gid: str, docker: bool = False) -> _Node:
+    suffix = f"@if{iface.peer_index}" if iface.peer_index is not None else (
+        f"@{iface.link}" if iface.link else "")
+    details = [] if iface.is_up else ["DOWN"]
+    if iface.is_up and (iface.state == "DOWN" or "NO-CARRIER" in iface.flags):
+        details.append("state DOWN, no carrier")
+    v4 = [str(a.interface) for a in iface.ipv4]
+    details += v4[:3] + ([f"+{len(v4) - 3} more IPv4"] if len(v4) > 3 else [])
+    wide = [str(a.interface) for a in iface.ipv6 if a.scope != "link"]
+    local = any(a.scope == "link" for a in iface.ipv6)
+    if wide:
+        more = f" +{len(wide) - 1}" if len(wide) > 1 else ""
+        details.append(f"{wide[0]}{more}" + (" +link-local" if local else ""))
+    elif local:
+        details.append("IPv6 link-local only")
+    if not iface.addresses:
+        details.append("no address")
+    if iface.master:
+        details.append(f"master {iface.master}")
+    details = [_ellipsize(d, 26) for d in details]
+    return _Node(_ellipsize(iface.name, 15) + suffix, details, iface.kind, gid, docker)
+
+
+def _placeholder(index: int, where: str, gid: str) -> _Node:
+    return _Node(f"if{index}", [f"{where} end,", "not read here"], None, gid)
+
+
+def _place_node(sc: _Scene, node: _Node, x: float, y: float, h: float | None = None) -> None:
+    sc.add("node", (x, y, _NODE_W, h or node.h), node=node)
+    if node.kind:
+        sc.kinds.add(node.kind)
+    if node.docker:
+        sc.links.add("docker")
+
+
+def _grid(sc: _Scene, nodes: list[_Node], cols: int, x: float, y: float) -> tuple[dict, float]:
+    """Place nodes row by row; return {gid: (x, y, w, h)} and the grid height."""
+    where: dict[str, tuple[float, float, float, float]] = {}
+    top = y
+    for start in range(0, len(nodes), cols):
+        row = nodes[start:start + cols]
+        row_h = max(n.h for n in row)
+        for i, node in enumerate(row):
+            nx = x + i * (_NODE_W + _GAP)
+            _place_node(sc, node, nx, top, row_h)
+            where[node.gid] = (nx, top, _NODE_W, row_h)
+        top += row_h + _GAP
+    return where, max(top - y - _GAP, 0.0)
+
+
+def _cols(n: int, most: int = 3) -> int:
+    return max(1, n if n <= most else (2 if n == 4 else most))
+
+
+def _grid_w(n: int, cols: int) -> float:
+    cols = min(n, cols) or 1
+    return cols * _NODE_W + (cols - 1) * _GAP
+
+
+def _ns(sc: _Scene, box: tuple[float, float, float, float], title: str, role: str,
+        gid: str) -> None:
+    sc.add("ns", box, title=title, role=role, gid=gid)
+
+
+def _badge(sc: _Scene, x: float, y: float, w: float, text: str, gid: str) -> None:
+    sc.add("badge", (x, y, w, _BADGE_H), text=text, gid=gid)
+
+
+def _link(sc: _Scene, a: tuple[float, float], b: tuple[float, float], style: str,
+          label: str = "", gid: str = "", arc: float = 0.0,
+          at: tuple[float, float] | None = None) -> None:
+    sc.add("link", (min(a[0], b[0]), min(a[1], b[1]), abs(a[0] - b[0]), abs(a[1] - b[1])),
+           a=a, b=b, style=style, label=label, gid=gid or f"{style}-link", arc=arc,
+           at=at or ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+    sc.links.add(style)
+
+
+def _text(sc: _Scene, x: float, y: float, text: str, size: float = _FONT, *,
+          mono: bool = False, weight: str = "normal", ha: str = "left",
+          gid: str = "") -> None:
+    lines = text.splitlines() or [""]
+    w = max(_text_w(line, size, mono) for line in lines)
+    left = x - (w / 2 if ha == "center" else 0)
+    sc.add("text", (left, y, w, len(lines) * _LINE * size / _FONT), text=text, size=size,
+           mono=mono, weight=weight, ha=ha, x=x, gid=gid)
+
+
+def _title(sc: _Scene, title: str, subtitle: str, width: float, mono: bool = False) -> float:
+    """Put a title (and a subtitle, wrapped to ``width``) above y=0; return its top."""
+    lines = textwrap.wrap(subtitle, max(20, int(width * 72 / (_SMALL * 0.6))),
+                          break_on_hyphens=False) if subtitle else []
+    top = -(0.3 + _LINE * len(lines) + 0.2)
+    _text(sc, 0, top, title, _TITLE, weight="bold", gid="title")
+    if lines:
+        _text(sc, 0, top + 0.3, "\n".join(lines), _SMALL, mono=mono, gid="subtitle")
+    return top
+
+
+def _legend(sc: _Scene, y: float, width: float) -> None:
+    """A wrapped row of swatches for the kinds and link styles the scene uses."""
+    entries = [(k, KIND_STYLE[k][2]) for k in KIND_STYLE if k in sc.kinds]
+    captions = {"veth": "veth pair", "master": "attached to (master)",
+                "docker": "made by Docker"}
+    entries += [(f"link:{k}", captions[k]) for k in ("veth", "master", "docker")
+                if k in sc.links]
+    x = 0.0
+    for key, caption in entries:
+        sw = 0.45 if key == "link:docker" else 0.22
+        w = sw + 0.08 + _text_w(caption, _SMALL) + 0.25
+        if x and x + w > max(width, 3.0):
+            x, y = 0.0, y + 0.25
+        sc.add("swatch", (x, y, sw, 0.16), key=key)
+        _text(sc, x + sw + 0.08, y + 0.01, caption, _SMALL, gid="legend")
+        x += w
+
+
+# -- rendering ----------------------------------------------------------------
+def _render(sc: _Scene, ax: Axes, margin: float = 0.1, most: float = 1.5) -> None:
+    """Draw a scene on ``ax``, top-centred, text and lines scaled to the room (at most ``most``)."""
+    fig = ax.figure
+    pos = ax.get_position()
+    fw, fh = fig.get_size_inches()
+    room_w, room_h = pos.width * fw, pos.height * fh
+    s = min(room_w / (sc.w + 2 * margin), room_h / (sc.h + 2 * margin), most)
+    mid, top = (sc.x0 + sc.x1) / 2, -(sc.y0 - margin)
+    ax.set_xlim(mid - room_w / s / 2, mid + room_w / s / 2)
+    ax.set_ylim(top - room_h / s, top)
+    ax.set_axis_off()
+    for kind, item in sc.items:
+        x, y, bw, bh = item["box"]
+        lower = (x, -(y + bh))
+        if kind == "ns":
+            colour, alpha = _NS_STYLE[item["role"]]
+            ax.add_patch(FancyBboxPatch(
+                lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.1", lw=1.4 * s,
+                ec=colour, fc=(*_rgb(colour), alpha), gid=item["gid"], zorder=1))
+            ax.text(x + 0.12, -(y + 0.1), item["title"], fontsize=_FONT * s, weight="bold",
+                    va="top", zorder=5)
+        elif kind == "badge":
+            ax.add_patch(FancyBboxPatch(
+                lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.06", lw=1.0 * s,
+                ls=(0, (4, 2)), ec="black", fc="white", gid=item["gid"], zorder=2))
+            ax.text(x + 0.1, -(y + bh / 2), item["text"], fontsize=_FONT * s, va="center",
+                    zorder=5)
+        elif kind == "node":
+            _render_node(ax, item["node"], x, y, bw, bh, s)
+        elif kind == "link":
+            _render_link(ax, item, s)
+        elif kind == "text":
+            ax.text(item["x"], -y, item["text"], fontsize=item["size"] * s, va="top",
+                    ha=item["ha"], weight=item["weight"], gid=item["gid"] or None,
+                    family="monospace" if item["mono"] else None, zorder=5)
+        elif kind == "swatch":
+            _render_swatch(ax, item["key"], x, y, bw, bh, s)
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def _render_node(ax: Axes, node: _Node, x: float, y: float, w: float, h: float,
+                 s: float) -> None:
+    colour, hatch, _ = KIND_STYLE.get(node.kind or "", (_PLACEHOLDER, "", ""))
+    dashed = node.kind is None
+    ax.add_patch(FancyBboxPatch(
+        (x, -(y + h)), w, h, boxstyle="round,pad=0,rounding_size=0.05",
+        lw=(2.2 if node.docker else 1.2) * s, ec="black" if node.docker else colour,
+        ls=(0, (3, 2)) if dashed else "-", fc="white", gid=node.gid, zorder=3))
+    if not dashed:
+        ax.add_patch(Rectangle((x, -(y + h)), 0.13, h, fc=colour, ec="black", lw=0.4 * s,
+                               hatch=hatch, alpha=0.9, zorder=4, gid=f"kind:{node.kind}"))
+    ax.text(x + 0.2, -(y + 0.07), node.name, fontsize=_FONT * s, weight="bold", va="top",
+            zorder=5, gid=f"name:{node.gid}")
+    if node.details:
+        ax.text(x + 0.2, -(y + 0.07 + _LINE), "\n".join(node.details), fontsize=_SMALL * s,
+                va="top", linespacing=1.25, zorder=5, color="#222222")
+    if node.docker:
+        ax.text(x + w - 0.06, -(y + 0.07), "Docker", fontsize=_SMALL * s * 0.9, ha="right",
+                va="top", color="white", weight="bold", zorder=6, gid="docker-tag",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
+
+
+def _render_link(ax: Axes, item: dict[str, Any], s: float) -> None:
+    (ax_, ay), (bx, by) = item["a"], item["b"]
+    veth = item["style"] == "veth"
+    arrow = FancyArrowPatch(
+        (ax_, -ay), (bx, -by), arrowstyle="<|-|>" if veth else "-", mutation_scale=9 * s,
+        lw=(1.8 if veth else 1.1) * s, color=_VETH_COLOUR if veth else "black",
+        ls="-" if veth else (0, (4, 2)), connectionstyle=f"arc3,rad={item['arc']}",
+        gid=item["gid"], zorder=4 if veth else 2, shrinkA=0, shrinkB=0)
+    ax.add_patch(arrow)
+    if item["label"]:
+        ax.text(item["at"][0], -item["at"][1], item["label"], fontsize=_SMALL * s,
+                ha="center", va="center", family="monospace" if veth else None,
+                style="normal" if veth else "italic", zorder=6, gid=f"label:{item['gid']}",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
+
+
+def _render_swatch(ax: Axes, key: str, x: float, y: float, w: float, h: float,
+                   s: float) -> None:
+    mid = -(y + h / 2)
+    if key.startswith("link:"):
+        style = key[5:]
+        if style == "docker":
+            ax.text(x + w / 2, mid, "Docker", fontsize=_SMALL * s * 0.9, ha="center", va="center",
+                    color="white", weight="bold",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
+            return
+        veth = style == "veth"
+        ax.plot([x, x + w], [mid, mid], lw=(1.8 if veth else 1.1) * s,
+                color=_VETH_COLOUR if veth else "black", ls="-" if veth else (0, (4, 2)))
+        return
+    colour, hatch, _ = KIND_STYLE[key]
+    ax.add_patch(Rectangle((x, -(y + h)), w, h, fc=colour, ec="black", lw=0.4 * s,
+                           hatch=hatch, alpha=0.9))
+
+
+def _figure(sc: _Scene, name: str, ax: Axes | None = None) -> Figure:
+    """A figure sized to the scene (scaled down past ``_MAX_FIG_W``), with the scene drawn."""
+    if ax is None:
+        w, h = sc.w + 0.2, sc.h + 0.2
+        k = min(1.0, _MAX_FIG_W / w)
+        fig = _new_figure(name, (w * k, h * k))
+        ax = fig.add_axes((0, 0, 1, 1))
+    _render(sc, ax)
+    return ax.figure  # type: ignore[return-value]
+
+
+# -- chapter 03: one mode's topology -----------------------------------------
+def _topology_scene(snap: ModeSnapshot, legend: bool = True) -> _Scene:
+    sc = _Scene()
+    ifaces = list(snap.interfaces)
+    if snap.mode == "host":
+        _host_mode(sc, snap, ifaces)
+    else:
+        _isolated_mode(sc, snap, ifaces)
+    width = sc.w
+    _title(sc, f"{snap.mode} mode", snap.cli, width, mono=True)
+    if legend:
+        _legend(sc, sc.y1 + 0.2, width)
+    return sc
+
+
+def _host_mode(sc: _Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
+    cols = _cols(len(ifaces))
+    nodes = [_iface_node(i, f"iface:host:{i.name}") for i in ifaces]
+    width = max(_grid_w(len(nodes), cols), 3.2) + 2 * _PAD
+    badge = f"container {_ellipsize(snap.container, 28)}: no namespace of its own"
+    width = max(width, _text_w(badge) + 0.4)
+    where, grid_h = _grid(sc, nodes, cols, _PAD, _NS_TITLE + _BADGE_H + _GAP)
+    _badge(sc, _PAD, _NS_TITLE, width - 2 * _PAD, badge, f"container:{snap.container}")
+    _ns(sc, (0, 0, width, _NS_TITLE + _BADGE_H + _GAP + grid_h + _PAD),
+        f"host network namespace · {snap.netns}", "host", "netns:host")
+    names = {i.name for i in ifaces}
+    pairs = [(where[f"iface:host:{i.name}"], where[f"iface:host:{i.master}"])
+             for i in ifaces if i.master in names]
+    if len(pairs) > 3:  # a busy host: the "master X" line of each node says it
+        return
+    for a, b in pairs:
+        if abs(a[1] - b[1]) < 0.01:  # same row: side by side, or an arc over the top
+            left, right = (a, b) if a[0] < b[0] else (b, a)
+            if right[0] - left[0] - left[2] < _GAP + 0.01:
+                mid = left[1] + min(left[3], right[3]) / 2
+                _link(sc, (left[0] + left[2], mid), (right[0], mid), "master")
+            else:
+                span = right[0] - left[0]
+                _link(sc, (left[0] + left[2] / 2, left[1]), (right[0] + right[2] / 2, right[1]),
+                      "master", arc=-min(0.25, 0.17 / span))
+        elif abs(a[1] - b[1]) < max(a[3], b[3]) + _GAP + 0.01:  # adjacent rows
+            low, high = (a, b) if a[1] > b[1] else (b, a)
+            _link(sc, (low[0] + low[2] / 2, low[1]), (high[0] + high[2] / 2, high[1] + high[3]),
+                  "master")
+
+
+def _isolated_mode(sc: _Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
+    """bridge, none and container modes: the host namespace above the container's."""
+    cols = _cols(len(ifaces))
+    if len(ifaces) > cols:  # keep veth-paired interfaces in the first row
+        ifaces = sorted(ifaces, key=lambda i: i.peer_index is None)
+    paired = [i for i in ifaces if i.peer_index is not None]
+    badges = ([("target", snap.target), ("joined by", snap.container)] if snap.target
+              else [("container", snap.container)])
+    badges = [(f"{r} {_ellipsize(n or '', 28)}", n) for r, n in badges]
+    badge_w = max(_text_w(text) + 0.3 for text, _ in badges)
+    peers = [snap.host_peer if snap.host_peer is not None
+             and snap.host_peer.index == i.peer_index else None for i in paired]
+    bridge = snap.bridge
+    note = "" if paired else "no veth pair: nothing links\nthis namespace to the host"
+    width = max(_grid_w(len(ifaces), cols), badge_w, _text_w(snap.netns) + 2.4,
+                _NODE_W, 3.2) + 2 * _PAD
+    # the host namespace, from y=0
+    y = _NS_TITLE
+    bridge_at = None
+    if bridge is not None:
+        bridge_at, y = y, y + _iface_node(bridge, "").h + 0.45
+    peer_y = y
+    peer_nodes = [_iface_node(p, f"iface:host:{p.name}") if p is not None else
+                  _placeholder(i.peer_index or 0, "host", f"iface:host:if{i.peer_index}")
+                  for p, i in zip(peers, paired, strict=True)]
+    peer_h = max((n.h for n in peer_nodes), default=0.0)
+    host_h = (y + peer_h if peer_nodes else y + 2 * _LINE) + _PAD
+    if note:
+        _text(sc, _PAD, _NS_TITLE, note, _SMALL, gid="note")
+    _ns(sc, (0, 0, width, host_h), "host network namespace", "host", "netns:host")
+    # the container's namespace, below
+    top = host_h + _LINK_GAP
+    shared = snap.mode == "container"
+    title = f"{'shared' if shared else 'container'} network namespace · {snap.netns}"
+    for k, (text, name) in enumerate(badges):
+        _badge(sc, _PAD, top + _NS_TITLE + k * (_BADGE_H + 0.08), badge_w, text,
+               f"container:{name}")
+    head = _NS_TITLE + len(badges) * (_BADGE_H + 0.08) - 0.08 + _GAP
+    nodes = [_iface_node(i, f"iface:netns:{i.name}") for i in ifaces]
+    where, grid_h = _grid(sc, nodes, cols, _PAD, top + head)
+    _ns(sc, (0, top, width, head + grid_h + _PAD), title,
+        "container", f"netns:{'shared' if shared else 'container'}")
+    # host-side ends above their container-side ends, the bridge above them
+    xs = [where[f"iface:netns:{i.name}"][0] for i in paired]
+    if len(set(xs)) < len(xs):
+        xs = [_PAD + k * (_NODE_W + _GAP) for k in range(len(xs))]
+    for node, iface, x in zip(peer_nodes, paired, xs, strict=True):
+        _place_node(sc, node, x, peer_y, peer_h)
+        cx, cy, cw, _ = where[f"iface:netns:{iface.name}"]
+        other = (f"{node.name.split('@')[0]}@if{iface.index}" if node.kind
+                 else f"host ifindex {iface.peer_index}")
+        _link(sc, (cx + cw / 2, cy), (x + _NODE_W / 2, peer_y + peer_h), "veth",
+              f"{iface.name}@if{iface.peer_index} ↔ {other}", gid=f"veth-link:{iface.name}",
+              at=(cx + cw / 2, host_h + _LINK_GAP / 2))
+    if bridge is not None and bridge_at is not None:
+        centre = sum(xs) / len(xs) + _NODE_W / 2 if xs else width / 2
+        bxl = min(max(centre - _NODE_W / 2, _PAD), width - _PAD - _NODE_W)
+        bnode = _iface_node(bridge, f"iface:host:{bridge.name}")
+        _place_node(sc, bnode, bxl, bridge_at)
+        for x, p in zip(xs, peers, strict=True):
+            if p is not None and p.master == bridge.name:
+                _link(sc, (x + _NODE_W / 2, peer_y), (bxl + _NODE_W / 2, bridge_at + bnode.h),
+                      "master", "master")
+
+
+def draw_topology(snapshot: ModeSnapshot, ax: Axes | None = None) -> Figure:
+    """Draw one mode's topology: namespaces, interfaces, the veth pair and the bridge.
+
+    Introduced in chapter 03 (网络模式, network modes). A picture of what
+    ``docker run --network MODE IMAGE ip addr`` showed: the host namespace, the
+    container's own namespace (bridge, none), one namespace shared by the target
+    and the joining container (container mode), or the container drawn inside
+    the host's namespace (host mode). A veth pair is a link across the namespace
+    boundary labelled with its ifindex pairing (``eth0@ifN ↔ vethX@ifM``).
+
+    Args:
+        snapshot: what :meth:`Lab.run_in_mode` returned.
+        ax: axes to draw on (as :func:`compare_modes` does); a new figure by default.
+
+    Returns:
+        The figure (not shown: end the cell with ``plt.show()``).
+    """
+    return _figure(_topology_scene(snapshot), f"{snapshot.mode} mode topology", ax)
+
+
+# -- chapter 03: the four modes side by side -----------------------------------
+def mode_facts(snapshots: dict[str, ModeSnapshot]) -> list[dict[str, str]]:
+    """One row of facts per mode: own network namespace? own IP? how many interfaces?
+
+    Introduced in chapter 03. Read from the snapshots: a container shares the
+    host's namespace in host mode and its target's in container mode.
+
+    Returns:
+        Rows with the keys ``mode``, ``own netns``, ``own IP`` and ``interfaces``.
+    """
+    by_name = {s.container: s for s in snapshots.values()}
+    rows = []
+    for snap in _ordered(snapshots):
+        target = by_name.get(snap.target or "")
+        if snap.mode == "host":
+            netns, own = "no: the host's", False
+        elif snap.target:
+            same = " (same inode)" if target is not None and target.netns == snap.netns else ""
+            netns, own = f"no: {_ellipsize(snap.target, 22)}'s{same}", False
+        else:
+            netns, own = "yes", True
+        v4 = snap.ipv4
+        more = f" +{len(v4) - 1}" if len(v4) > 1 else ""
+        if not v4:
+            ip = "no IP: only lo" if all(i.kind == "loopback" for i in snap.interfaces) else "no"
+        elif own:
+            ip = f"yes: {v4[0]}{more}"
+        else:
+            ip = f"no: uses {v4[0]}{more}"
+        rows.append({"mode": snap.mode, "own netns": netns, "own IP": ip,
+                     "interfaces": str(len(snap.interfaces))})
+    return rows
+
+
+def _ordered(snapshots: dict[str, ModeSnapshot]) -> list[ModeSnapshot]:
+    order = {m: k for k, m in enumerate(MODES)}
+    return [snapshots[k] for k in sorted(snapshots, key=lambda k: (order.get(k, 99), k))]
+
+
+def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
+    """The modes side by side (two per row), with a row of facts per mode below.
+
+    Introduced in chapter 03 (网络模式). Each panel is :func:`draw_topology` of
+    one snapshot; the table says, per mode, whether the container has its own
+    network namespace and its own IP, and how many interfaces it sees.
+
+    Args:
+        snapshots: ``{mode: snapshot}``, e.g. what :meth:`Lab.run_all_modes` returned.
+
+    Returns:
+        The figure.
+
+    Raises:
+        BadInput: no snapshots were given.
+    """
+    snaps = _ordered(snapshots)
+    if not snaps:
+        raise BadInput("compare_modes needs at least one snapshot: pass lab.run_all_modes().")
+    scenes = [_topology_scene(s, legend=False) for s in snaps]
+    legend = _Scene()
+    for sc in scenes:
+        legend.kinds |= sc.kinds
+        legend.links |= sc.links
+    ncols = min(2, len(scenes))
+    nrows = math.ceil(len(scenes) / ncols)
+    col_w = [max(sc.w for sc in scenes[c::ncols]) + 0.4 for c in range(ncols)]
+    row_h = [max(sc.h for sc in scenes[r * ncols:(r + 1) * ncols]) + 0.3 for r in range(nrows)]
+    _legend(legend, 0, sum(col_w))
+    table_h = 0.24 * (len(snaps) + 1) + 0.2
+    heights = [*row_h, legend.h + 0.2, table_h]
+    k = min(1.0, _MAX_FIG_W / sum(col_w))
+    fig = _new_figure("network modes compared", (sum(col_w) * k, sum(heights) * k))
+    grid = fig.add_gridspec(nrows + 2, ncols, width_ratios=col_w, height_ratios=heights,
+                            hspace=0, wspace=0, left=0, right=1, top=1, bottom=0)
+    for n, sc in enumerate(scenes):
+        _render(sc, fig.add_subplot(grid[n // ncols, n % ncols]), margin=0.2, most=k)
+    _render(legend, fig.add_subplot(grid[nrows, :]), most=k)
+    facts = mode_facts(snapshots)
+    tax = fig.add_subplot(grid[nrows + 1, :])
+    tax.set_axis_off()
+    columns = list(facts[0])
+    table = tax.table(cellText=[[r[c] for c in columns] for r in facts], colLabels=columns,
+                      loc="upper center", cellLoc="left", colLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(_FONT * k)
+    table.auto_set_column_width(list(range(len(columns))))
+    table.set_gid("facts")
+    return fig
+
+
+# -- chapter 01: the host's interfaces by kind ---------------------------------
+def _guess_docker_made(interfaces: list[Interface]) -> set[str]:
+    """Docker's naming: bridges ``docker*`` and ``br-<12 hex>``, and the veths attached to them."""
+    bridges = {i.name for i in interfaces if i.kind == "bridge"
+               and (i.name.startswith("docker") or re.fullmatch(r"br-[0-9a-f]{12}", i.name))}
+    return bridges | {i.name for i in interfaces if i.kind == "veth" and i.master in bridges}
+
+
+def interface_map(interfaces: list[Interface], made_by_docker: set[str] | None = None,
+                  title: str = "The host's interfaces") -> Figure:
+    """The interfaces of one namespace grouped by kind, with the Docker-made ones marked.
+
+    Introduced in chapter 01 (docker 不启动，默认网络情况: the default network).
+    Similar to ``ip addr`` drawn as a map: one column per kind (loopback, NIC,
+    bridge, veth, other virtual), each interface with its addresses, dashed
+    lines from a veth to the bridge that is its ``master``.
+
+    Args:
+        interfaces: e.g. :meth:`Lab.host_interfaces` or :func:`parse_ip_addr` output.
+        made_by_docker: names to mark "Docker"; by default guessed from Docker's
+            naming (``docker0``, ``br-<id>`` and the veths attached to them).
+        title: the figure's title.
+
+    Returns:
+        The figure.
+    """
+    docker = _guess_docker_made(interfaces) if made_by_docker is None else set(made_by_docker)
+    sc = _Scene()
+    groups = [(k, [i for i in interfaces if i.kind == k]) for k in KIND_STYLE]
+    where: dict[str, tuple[float, float, float, float]] = {}
+    names = {i.name for i in interfaces}
+    x = 0.0
+    for kind, members in groups:
+        if not members:
+            continue
+        nodes = [(i.name, _iface_node(i, f"iface:{i.name}", i.name in docker)) for i in members]
+        linked = any(i.master in names for i in members)  # one column: links stay clear
+        sub = 1 if linked else math.ceil(len(nodes) / 6)
+        per = math.ceil(len(nodes) / sub)
+        heights = []
+        for c in range(sub):
+            y = _NS_TITLE
+            for name, node in nodes[c * per:(c + 1) * per]:
+                nx = x + _PAD + c * (_NODE_W + _GAP)
+                _place_node(sc, node, nx, y)
+                where[name] = (nx, y, _NODE_W, node.h)
+                y += node.h + 0.15
+            heights.append(y)
+        w = _grid_w(sub, sub) + 2 * _PAD
+        _ns(sc, (x, 0, w, max(heights) - 0.15 + _PAD), f"{KIND_STYLE[kind][2]} ({len(members)})",
+            "host", f"group:{kind}")
+        x += w + _GAP
+    if not where:
+        _text(sc, 0, 0, "no interfaces", gid="note")
+    masters = [(i.name, i.master) for i in interfaces if i.master in where and i.name in where]
+    for name, master in masters:
+        a, b = where[name], where[master or ""]
+        left = a[0] > b[0]
+        _link(sc, (a[0] if left else a[0] + a[2], a[1] + a[3] / 2),
+              (b[0] + b[2] if left else b[0], b[1] + b[3] / 2), "master",
+              "master" if len(masters) <= 3 else "", gid=f"master-link:{name}")
+    absent = [KIND_STYLE[k][2] for k, m in groups if not m]
+    foot = f"none here: {', '.join(absent)}" if absent else ""
+    if docker & set(where):
+        foot = f"Docker made {len(docker & set(where))} of these. " + foot
+    _title(sc, title, foot, sc.w)
+    _legend(sc, sc.y1 + 0.2, sc.w)
+    return _figure(sc, "interface map")
+
+
+# -- chapter 02: one bridge and its veth pairs ---------------------------------
+def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
+                      containers: dict[str, Interface] | None = None) -> Figure:
+    """A bridge with every veth attached to it and, if given, each container's end.
+
+    Introduced in chapter 02 (docker0). The host side as ``ip addr`` shows it
+    (``vethX@ifM master docker0``) next to the container side (``eth0@ifN``),
+    matched by ifindex: the container's eth0 has ``peer_index`` equal to the
+    veth's index. Similar to ``docker network inspect bridge`` drawn from both ends.
+
+    Args:
+        bridge: the bridge interface (e.g. ``docker0``).
+        host_interfaces: the host's interfaces; the veths whose ``master`` is the bridge are drawn.
+        containers: ``{container name: its eth0}`` to match to the veths.
+
+    Returns:
+        The figure.
+    """
+    containers = containers or {}
+    veths = [i for i in host_interfaces if i.master == bridge.name]
+    by_peer = {eth.peer_index: name for name, eth in containers.items()}
+    sc = _Scene()
+    rows_y, y = [], 0.12
+    vnodes = [_iface_node(v, f"iface:host:{v.name}") for v in veths]
+    cnodes = [_iface_node(containers[by_peer[v.index]], f"iface:{by_peer[v.index]}")
+              if v.index in by_peer else _placeholder(v.peer_index or 0, "container",
+                                                      f"iface:?{v.index}") for v in veths]
+    for vn, cn in zip(vnodes, cnodes, strict=True):
+        rows_y.append(y)
+        y += max(vn.h + _NS_TITLE + (cn.h - vn.h) / 2, cn.h + _NS_TITLE + _PAD) + _GAP
+    host_h = max(y - _GAP, _NS_TITLE + 0.8) + _PAD
+    bnode = _iface_node(bridge, f"iface:host:{bridge.name}")
+    bridge_y = max((host_h - bnode.h) / 2, _NS_TITLE)
+    _place_node(sc, bnode, _PAD, bridge_y)
+    vx = _PAD + _NODE_W + 0.6
+    host_w = vx + _NODE_W + _PAD
+    if not veths:
+        _text(sc, vx, _NS_TITLE + 0.1, f"no veth attached to {bridge.name}:\n"
+              "start a container on this network", _SMALL, gid="note")
+        host_w = vx + 2.2
+    _ns(sc, (0, 0, host_w, host_h), "host network namespace", "host", "netns:host")
+    cx = host_w + 2.3
+    for v, vn, cn, ry in zip(veths, vnodes, cnodes, rows_y, strict=True):
+        mid = ry + _NS_TITLE + cn.h / 2
+        _place_node(sc, vn, vx, mid - vn.h / 2)
+        _link(sc, (vx, mid), (_PAD + _NODE_W, bridge_y + bnode.h / 2), "master",
+              "master" if len(veths) <= 3 else "", gid=f"master-link:{v.name}")
+        name = by_peer.get(v.index)
+        box_h = cn.h + _NS_TITLE + _PAD
+        title = f"container {_ellipsize(name, 24)}" if name else "a container (not given)"
+        _ns(sc, (cx - _PAD, ry, _NODE_W + 2 * _PAD, box_h), title, "container",
+            f"netns:{name or v.peer_index}")
+        _place_node(sc, cn, cx, ry + _NS_TITLE)
+        side = (f"{containers[name].name}@if{v.index}" if name
+                else f"container ifindex {v.peer_index}")
+        label = f"{side} ↔ {v.name}@if{v.peer_index}"
+        _link(sc, (vx + _NODE_W, mid), (cx, mid), "veth", label, gid=f"veth-link:{v.name}")
+    unmatched = sorted(set(containers) - {by_peer[v.index] for v in veths if v.index in by_peer})
+    foot = ("not on this bridge: " + ", ".join(_ellipsize(n, 26) for n in unmatched)
+            if unmatched else "")
+    _title(sc, f"{bridge.name} and its {len(veths)} veth pair{'s' * (len(veths) != 1)}", foot,
+           sc.w)
+    _legend(sc, sc.y1 + 0.2, sc.w)
+    return _figure(sc, "bridge with its veth pairs")
+
+
+# -- chapter 05: who can reach whom ----------------------------------------------
+_REACH = {
+    True: ("✓", OKABE_ITO["green"], "white", "reachable"),
+    False: ("✗", OKABE_ITO["vermillion"], "white", "unreachable"),
+    None: ("?", "#E5E5E5", "black", "not tested"),
+}
+
+
+def reachability_matrix(names: list[str], matrix: list[list[bool | None]],
+                        title: str = "Who can reach whom") -> Figure:
+    """A grid of reachability: row = from, column = to; ✓ reachable, ✗ not, ? untested.
+
+    Introduced in chapter 05 (going further): e.g. ``docker exec A ping -c1 B``
+    for every pair of course containers. Each cell carries a symbol as well as
+    a colour.
+
+    Args:
+        names: the containers, in row (and column) order.
+        matrix: ``matrix[i][j]`` is True when ``names[i]`` reached ``names[j]``,
+            False when it did not, None when untested.
+        title: the figure's title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        BadInput: the matrix is not ``len(names)`` × ``len(names)``.
+    """
+    n = len(names)
+    if n == 0 or len(matrix) != n or any(len(row) != n for row in matrix):
+        raise BadInput(f"The reachability matrix must be {n}×{n} (one row and one column per "
+                       "name): check that every row has a value for every name.")
+    cell, labels = 0.5, [_ellipsize(str(x), 18) for x in names]
+    text = max(_text_w(x) for x in labels) + 0.15
+    left, bottom, top = text + 0.3, 0.55, 0.45 + 0.25 + text * 0.6
+    width = max(left + n * cell + text * 0.8 + 0.1, 3.6)
+    fig = _new_figure("reachability matrix", (width, bottom + n * cell + top))
+    fw, fh = fig.get_size_inches()
+    ax = fig.add_axes((left / fw, bottom / fh, n * cell / fw, n * cell / fh))
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            symbol, colour, ink, _ = _REACH[None if value is None else bool(value)]
+            ax.add_patch(Rectangle((j, n - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
+                                   gid=f"cell:{i}:{j}"))
+            ax.text(j + 0.5, n - 0.5 - i, symbol, ha="center", va="center", fontsize=13,
+                    weight="bold", color=ink, gid=f"mark:{i}:{j}")
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, n)
+    ax.set_xticks([j + 0.5 for j in range(n)], labels, rotation=35, ha="left",
+                  rotation_mode="anchor", fontsize=_FONT)
+    ax.set_yticks([n - 0.5 - i for i in range(n)], labels, fontsize=_FONT)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.text(0.1 / fw, 1 - 0.45 / fh, "row: from\ncolumn: to", fontsize=_SMALL, va="top",
+             style="italic")
+    handles = [Patch(fc=c, ec="black", label=f"{s} {lab}") for s, c, _, lab in _REACH.values()]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=_SMALL, frameon=False,
+               handlelength=1.2, columnspacing=1.0)
+    fig.suptitle(title, fontsize=_TITLE, weight="bold", x=0.1 / fw, y=1 - 0.1 / fh,
+                 ha="left", va="top")
+    return fig

@@ -1,0 +1,270 @@
+"""The widgets, driven from Python: a fake Lab serves prepared snapshots, clicks are simulated."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from course_helpers import BadInput, DockerRefused, ModeSnapshot, parse_ip_addr  # noqa: E402
+from course_helpers import widgets as w  # noqa: E402
+
+BRIDGE = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+6: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue
+    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff
+    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0
+       valid_lft forever preferred_lft forever
+"""
+NONE = BRIDGE.split("6: eth0")[0]
+
+
+class FakeLab:
+    """Stands in for Lab: returns prepared snapshots and records what it was asked."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.error = error
+        self.count = 0
+
+    def run_in_mode(self, mode: str, target: str | None = None) -> ModeSnapshot:
+        self.calls.append((mode, target))
+        if self.error is not None:
+            raise self.error
+        self.count += 1
+        network = f"container:{target}" if target else mode
+        return ModeSnapshot(
+            mode=mode, container=f"dnc-0a1b2c3d-{mode}-{self.count}", container_id="f" * 64,
+            interfaces=tuple(parse_ip_addr(NONE if mode == "none" else BRIDGE)),
+            netns="net:[4026532254]", hostname="01bb542d1477",
+            cli=f"docker run --rm --network {network} course/busybox ip addr", target=target,
+        )
+
+
+def find(widget, css: str):
+    """The widget below ``widget`` that carries the CSS class ``css``."""
+    if css in getattr(widget, "_dom_classes", ()):
+        return widget
+    for child in getattr(widget, "children", ()):
+        found = find(child, css)
+        if found is not None:
+            return found
+    return None
+
+
+def rows(table_html: str) -> list[list[str]]:
+    """The cells of each <tr>, tags stripped."""
+    return [[plain(td) for td in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table_html)]
+
+
+def plain(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What the explorer displays in its figure Output."""
+    items: list = []
+    monkeypatch.setattr(w, "display", items.append)
+    yield items
+    plt.close("all")
+
+
+# -- the model ------------------------------------------------------------------
+def test_model_runs_a_mode_and_returns_the_table_rows():
+    lab = FakeLab()
+    model = w.ModeExplorerModel(lab)
+    snap, table = model.run("bridge", target="ignored here")
+    assert lab.calls == [("bridge", None)]
+    assert table == snap.table()
+    assert [r["name"] for r in table] == ["lo", "eth0"]
+    assert model.containers == ["dnc-0a1b2c3d-bridge-1"]
+
+
+def test_model_joins_a_target_in_container_mode():
+    lab = FakeLab()
+    model = w.ModeExplorerModel(lab)
+    model.run("bridge")
+    snap, _ = model.run("container", " dnc-0a1b2c3d-bridge-1 ")
+    assert lab.calls[-1] == ("container", "dnc-0a1b2c3d-bridge-1")
+    assert snap.target == "dnc-0a1b2c3d-bridge-1"
+    assert model.containers == ["dnc-0a1b2c3d-bridge-1", "dnc-0a1b2c3d-container-2"]
+
+
+@pytest.mark.parametrize(("mode", "target"), [("container", ""), ("bridged", None)])
+def test_model_refuses_bad_input_before_asking_the_lab(mode, target):
+    lab = FakeLab()
+    with pytest.raises(BadInput):
+        w.ModeExplorerModel(lab).run(mode, target)
+    assert lab.calls == []
+
+
+def test_interface_table_has_one_row_per_interface_and_escapes():
+    snap = FakeLab().run_in_mode("bridge")
+    html_text = w.interface_table_html(snap.table())
+    assert "class='dnc-iface-table'" in html_text
+    cells = rows(html_text)
+    assert [r[0] for r in cells] == ["lo", "eth0"]
+    assert "peer if7" in cells[1] and "172.17.0.2/16" in cells[1] and "UP" in cells[1]
+    odd = [{"name": "<b>x</b>", "index": 1, "peer": "", "up": False, "mac": "", "addresses": ""}]
+    assert "&lt;b&gt;x&lt;/b&gt;" in w.interface_table_html(odd)
+
+
+# -- the explorer gui --------------------------------------------------------------
+def test_explorer_has_its_css_classes():
+    box = w.mode_explorer(FakeLab())
+    for css in ("dnc-explorer", "dnc-mode", "dnc-target", "dnc-run", "dnc-status", "dnc-table",
+                "dnc-figure", "dnc-cli"):
+        assert find(box, css) is not None, f"no widget with class {css}"
+
+
+def test_target_is_enabled_only_in_container_mode():
+    box = w.mode_explorer(FakeLab())
+    mode, target = find(box, "dnc-mode"), find(box, "dnc-target")
+    assert target.disabled
+    mode.value = "container"
+    assert not target.disabled
+    mode.value = "none"
+    assert target.disabled
+
+
+def test_run_fills_the_table_and_the_figure(shown):
+    lab = FakeLab()
+    box = w.mode_explorer(lab)
+    find(box, "dnc-run").click()
+    assert lab.calls == [("bridge", None)]
+    table = find(box, "dnc-table").value
+    assert [r[0] for r in rows(table)] == ["lo", "eth0"]
+    assert "--network bridge" in plain(find(box, "dnc-cli").value)
+    assert "2 interfaces" in plain(find(box, "dnc-status").value)
+    assert len(shown) == 1 and shown[0].data.startswith(b"\x89PNG"), "one PNG figure shown"
+    assert not plt.get_fignums(), "the figure must be closed once shown"
+    assert find(box, "dnc-target").options == ("dnc-0a1b2c3d-bridge-1",)
+    assert not find(box, "dnc-run").disabled
+
+
+def test_run_in_container_mode_joins_the_target(shown):
+    lab = FakeLab()
+    box = w.mode_explorer(lab)
+    find(box, "dnc-run").click()
+    find(box, "dnc-mode").value = "container"
+    find(box, "dnc-target").value = "dnc-0a1b2c3d-bridge-1"
+    find(box, "dnc-run").click()
+    assert lab.calls[-1] == ("container", "dnc-0a1b2c3d-bridge-1")
+    assert "container:dnc-0a1b2c3d-bridge-1" in plain(find(box, "dnc-cli").value)
+
+
+def test_a_course_error_shows_as_one_sentence(shown):
+    message = "There is no container 'gone' to join: start it first or pass a running one."
+    box = w.mode_explorer(FakeLab(error=BadInput(message)))
+    find(box, "dnc-mode").value = "container"
+    find(box, "dnc-target").value = "gone"
+    find(box, "dnc-run").click()
+    status = plain(find(box, "dnc-status").value)
+    assert status == message
+    assert "Traceback" not in status and "\n" not in status
+    assert rows(find(box, "dnc-table").value) == []
+    assert not shown and not find(box, "dnc-run").disabled
+
+
+def test_missing_target_is_reported_without_asking_the_lab(shown):
+    lab = FakeLab()
+    box = w.mode_explorer(lab)
+    find(box, "dnc-mode").value = "container"
+    find(box, "dnc-run").click()
+    assert lab.calls == []
+    assert "pass target=NAME" in plain(find(box, "dnc-status").value)
+
+
+def test_an_unexpected_error_is_still_one_line(shown):
+    box = w.mode_explorer(FakeLab(error=RuntimeError("boom")))
+    find(box, "dnc-run").click()
+    status = plain(find(box, "dnc-status").value)
+    assert status == "Something unexpected went wrong (RuntimeError: boom)."
+
+
+def test_docker_refusals_show_dockers_reason(shown):
+    err = DockerRefused("Docker refused: cannot join a stopped container; start it first.",
+                        status=409)
+    box = w.mode_explorer(FakeLab(error=err))
+    find(box, "dnc-run").click()
+    assert plain(find(box, "dnc-status").value).startswith("Docker refused")
+
+
+# -- quizzes ---------------------------------------------------------------------
+OPTIONS = ["bridge", "host", "none", "container"]
+
+
+@pytest.mark.parametrize(("answer", "choice", "correct"), [
+    ("none", "none", True), (2, "none", True), ("none", 2, True),
+    ("none", "host", False), ("none", None, False), ("none", "overlay", False), (2, 9, False),
+])
+def test_check_answer(answer, choice, correct):
+    ok, feedback = w.check_answer(OPTIONS, answer, choice, "Only lo is left.")
+    assert ok is correct
+    if correct:
+        assert feedback == "Correct. Only lo is left."
+    else:
+        assert feedback.startswith("Not quite") and "Only lo" not in feedback
+
+
+def test_check_answer_refuses_an_answer_not_offered():
+    with pytest.raises(BadInput):
+        w.check_answer(OPTIONS, "overlay", "none")
+    with pytest.raises(BadInput):
+        w.quiz("Which?", OPTIONS, 7)
+    with pytest.raises(BadInput):
+        w.quiz("Which?", ["same", "same"], "same")
+
+
+def test_quiz_gives_feedback_on_check():
+    box = w.quiz("Which mode leaves only `lo`?", OPTIONS, "none", "No veth pair is made.")
+    for css in ("dnc-quiz", "dnc-quiz-question", "dnc-quiz-options", "dnc-quiz-check",
+                "dnc-quiz-feedback"):
+        assert find(box, css) is not None, f"no widget with class {css}"
+    assert "<code>lo</code>" in find(box, "dnc-quiz-question").value
+    options, check, feedback = (find(box, c) for c in
+                                ("dnc-quiz-options", "dnc-quiz-check", "dnc-quiz-feedback"))
+    assert options.value is None
+    check.click()
+    assert plain(feedback.value).startswith("Not quite")
+    options.value = "host"
+    check.click()
+    assert plain(feedback.value).startswith("Not quite")
+    options.value = "none"
+    check.click()
+    assert plain(feedback.value) == "Correct. No veth pair is made."
+
+
+# -- exercises -------------------------------------------------------------------
+def test_check_value_covers_unanswered_wrong_and_right():
+    is_ip = lambda v: v.startswith("172.17.")  # noqa: E731
+    assert "not answered yet" in w.check_value("docker0_ip", None, is_ip, "look at docker0")
+    assert w.check_value("docker0_ip", "10.0.0.1", is_ip, "look at docker0") == (
+        "docker0_ip: not yet. Hint: look at docker0")
+    assert w.check_value("docker0_ip", "172.17.0.1", is_ip, "h") == "docker0_ip: correct."
+    assert w.check_value("count", 2, 2, "h") == "count: correct."
+    assert "Hint" in w.check_value("count", 3, 2, "h")
+    assert "Hint" in w.check_value("docker0_ip", 42, is_ip, "h"), "a wrong type is just wrong"
+
+
+def test_self_check_prints_one_line(capsys):
+    assert w.self_check("n", None, 1, "h") is None
+    w.self_check("n", 1, lambda v: v == 1, "h")
+    w.check("n", 0, lambda v: v == 1, "count them")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("n: not answered yet")
+    assert out[1:] == ["n: correct.", "n: not yet. Hint: count them"]
