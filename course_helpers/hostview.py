@@ -1,0 +1,172 @@
+"""The Docker host's own interfaces, grouped by kind, and which of them Docker made.
+
+Introduced in chapter 01 (docker 不启动，默认网络情况: the host before and after the
+daemon starts). Similar to running ``ip addr`` on the host and comparing it
+with ``docker network inspect`` of every bridge network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .engine import translated
+from .ipaddr import Interface
+from .replay import recorded, replayable
+
+if TYPE_CHECKING:
+    from .lab import Lab
+
+#: Kinds of interface, in the order the chapter shows them (see ``Interface.kind``).
+KINDS = ("loopback", "nic", "bridge", "veth", "virtual")
+
+#: The option that names a bridge network's Linux bridge (``docker0`` for ``bridge``).
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+
+#: The source's CentOS 7 host (its first two screenshots, 2022): DATA FROM THE SOURCE,
+#: not read from any engine. ``after_docker`` marks what appeared once the daemon ran.
+SOURCE_CENTOS7_HOST: tuple[dict[str, str | bool], ...] = (
+    {"name": "ens33", "kind": "nic", "address": "192.168.x.x/24 (set by the VM's network)",
+     "made_by": "VMware virtual NIC, named by systemd's predictable naming",
+     "after_docker": False},
+    {"name": "lo", "kind": "loopback", "address": "127.0.0.1/8",
+     "made_by": "the kernel (every network namespace has one)", "after_docker": False},
+    {"name": "virbr0", "kind": "bridge", "address": "192.168.122.1/24",
+     "made_by": "libvirt: NAT bridge for virtual machines (yum remove libvirt-libs)",
+     "after_docker": False},
+    {"name": "docker0", "kind": "bridge", "address": "172.17.0.1/16",
+     "made_by": "the Docker daemon, when it starts", "after_docker": True},
+)
+
+
+@replayable
+@dataclass(frozen=True)
+class DockerBridge:
+    """A Docker network of the ``bridge`` driver and the Linux bridge behind it.
+
+    Attributes:
+        network: the network's name (``bridge`` for the default one).
+        network_id: its full id.
+        bridge: the Linux bridge interface Docker made for it (``docker0``, ``br-…``).
+        subnets: the IPAM subnets, as ``docker network inspect`` prints them.
+        gateways: the IPAM gateways it prints (Docker may leave them out when
+            it picked the address itself).
+    """
+
+    network: str
+    network_id: str
+    bridge: str
+    subnets: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
+
+
+def bridge_of(network: dict) -> str:
+    """The Linux bridge name of a bridge-driver network, from its inspect data.
+
+    Docker uses the ``com.docker.network.bridge.name`` option when set (the
+    default network sets it to ``docker0``), else ``br-`` and the first 12
+    characters of the network id.
+
+    Args:
+        network: a network as ``docker network inspect`` returns it.
+
+    Returns:
+        The interface name, e.g. ``docker0`` or ``br-0123456789ab``.
+    """
+    options = network.get("Options") or {}
+    return options.get(BRIDGE_NAME_OPTION) or f"br-{network['Id'][:12]}"
+
+
+@recorded
+def docker_bridges(lab: Lab) -> list[DockerBridge]:
+    """Every bridge-driver network and its Linux bridge, in ``docker network ls`` order.
+
+    Similar to ``docker network ls --filter driver=bridge`` followed by
+    ``docker network inspect`` of each.
+
+    Args:
+        lab: the session that asks.
+
+    Returns:
+        One :class:`DockerBridge` per network (the learner's own networks included:
+        they are only read).
+    """
+    with translated("list the bridge networks"):
+        networks = lab.client.api.networks(filters={"driver": "bridge"})
+    result = []
+    for net in sorted(networks, key=lambda n: n["Name"]):
+        config = (net.get("IPAM") or {}).get("Config") or []
+        result.append(DockerBridge(
+            network=net["Name"], network_id=net["Id"], bridge=bridge_of(net),
+            subnets=tuple(c["Subnet"] for c in config if c.get("Subnet")),
+            gateways=tuple(c["Gateway"] for c in config if c.get("Gateway")),
+        ))
+    return result
+
+
+def group_by_kind(interfaces: list[Interface]) -> dict[str, list[str]]:
+    """Interface names grouped by kind: loopback, nic, bridge, veth, virtual.
+
+    Similar to reading ``ip addr`` and sorting its lines by hand. The kind is
+    the coarse guess of :attr:`Interface.kind` (from link type, ``@ifN`` and name).
+
+    Args:
+        interfaces: parsed ``ip addr`` output.
+
+    Returns:
+        ``{kind: [names in printed order]}``, every kind of :data:`KINDS` present.
+    """
+    groups: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for iface in interfaces:
+        groups.setdefault(iface.kind, []).append(iface.name)
+    return groups
+
+
+def veths_on(bridge_name: str, interfaces: list[Interface]) -> list[Interface]:
+    """The veth ends attached to a bridge. Similar to ``ip link show master BRIDGE``.
+
+    Args:
+        bridge_name: the bridge, e.g. ``docker0``.
+        interfaces: parsed ``ip addr`` output of the bridge's namespace.
+
+    Returns:
+        The veths whose ``master`` is that bridge, in printed order.
+    """
+    return [i for i in interfaces if i.master == bridge_name and i.kind == "veth"]
+
+
+def made_by_docker(bridges: list[DockerBridge], interfaces: list[Interface]) -> set[str]:
+    """The interfaces Docker made, derived from data rather than from names.
+
+    A bridge counts when a Docker network names it or when it carries one of
+    a network's gateway addresses; a veth counts when its master is one of
+    those bridges. A ``veth…`` or ``br…`` made by anything else does not.
+
+    Args:
+        bridges: Docker's bridge networks (:func:`docker_bridges`).
+        interfaces: the host's parsed ``ip addr``.
+
+    Returns:
+        Names of the Docker-made interfaces present in ``interfaces``.
+    """
+    names = {b.bridge for b in bridges}
+    gateways = {g for b in bridges for g in b.gateways}
+    made = {i.name for i in interfaces
+            if i.name in names or any(str(a.ip) in gateways for a in i.ipv4)}
+    return made | {v.name for bridge in made for v in veths_on(bridge, interfaces)}
+
+
+def docker_made(lab: Lab, interfaces: list[Interface]) -> set[str]:
+    """The host interfaces Docker made: its bridges and the veths attached to them.
+
+    Similar to comparing ``ip addr`` with ``docker network inspect``. The engine
+    is asked through :func:`docker_bridges` (recorded, so this replays too).
+
+    Args:
+        lab: the session that asks.
+        interfaces: the host's interfaces (``lab.host_interfaces()``).
+
+    Returns:
+        Names of the Docker-made interfaces.
+    """
+    return made_by_docker(docker_bridges(lab), interfaces)

@@ -1,0 +1,195 @@
+"""Chapters 01 and 02 on the real engine: the host's interfaces, docker0, ls/inspect/rm.
+
+Oracles are independent of the course's probe where possible: iproute2's JSON
+read by this test process (which runs on the engine's host) and the Docker API
+asked directly through the SDK client.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+from types import SimpleNamespace
+
+import pytest
+
+from course_helpers import DockerRefused, Lab
+from course_helpers.errors import BadInput
+from course_helpers.hostview import docker_bridges, docker_made, group_by_kind, veths_on
+from course_helpers.ipaddr import by_name
+from course_helpers.lab import DEFAULT_NETWORKS
+from course_helpers.networks import (
+    default_route,
+    host_end,
+    inspect_network,
+    ipam_config,
+    list_networks,
+)
+from course_helpers.replay import Recording
+
+pytestmark = pytest.mark.live
+
+
+def ip_json(*args: str) -> list[dict]:
+    """iproute2's JSON for the host namespace (``ip -j addr`` / ``ip -j link``)."""
+    out = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def docker0_ipv4() -> ipaddress.IPv4Interface:
+    (link,) = ip_json("addr", "show", "dev", "docker0")
+    (addr,) = [a for a in link["addr_info"] if a["family"] == "inet"]
+    return ipaddress.IPv4Interface(f"{addr['local']}/{addr['prefixlen']}")
+
+
+def test_docker_bridges_name_docker0_and_br_id(lab, docker_client):
+    net = lab.create_network("net")
+    bridges = {b.network: b for b in docker_bridges(lab)}
+    assert bridges["bridge"].bridge == "docker0"
+    assert bridges[net.name].bridge == f"br-{net.id[:12]}"
+    assert bridges[net.name].network_id == net.id
+    api = docker_client.api.inspect_network(net.id)["IPAM"]["Config"]
+    assert bridges[net.name].subnets == tuple(c["Subnet"] for c in api)
+    assert {b.network for b in bridges.values()} == {
+        n["Name"] for n in docker_client.api.networks(filters={"driver": "bridge"})}
+
+
+def test_docker_made_is_bridges_and_their_veths(lab):
+    plain = lab.start_container("plain")
+    net = lab.create_network("net")
+    member = lab.start_container("member", network_mode=net.name)
+    host = lab.host_interfaces()
+    made = docker_made(lab, host)
+    bridge = f"br-{net.id[:12]}"
+    assert {"docker0", bridge} <= made
+    for container, master in ((plain, "docker0"), (member, bridge)):
+        end = host_end(lab.ip_addr(container), host)
+        assert end is not None and end.master == master and end.name in made
+    links = {link["ifname"]: link for link in ip_json("-d", "link")}
+    for name in made:  # oracle: iproute2 says each is a bridge or is enslaved to one of them
+        kind = links[name].get("linkinfo", {}).get("info_kind") if name in links else None
+        assert name not in links or kind == "bridge" or links[name].get("master") in made, name
+    assert "lo" not in made
+    assert not any(name in made for name, link in links.items()
+                   if link.get("linkinfo", {}).get("info_kind") not in ("bridge", "veth"))
+
+
+def test_group_by_kind_live_keeps_every_interface(lab):
+    host = lab.host_interfaces()
+    groups = group_by_kind(host)
+    assert groups["loopback"] == ["lo"]
+    assert "docker0" in groups["bridge"]
+    assert sorted(n for names in groups.values() for n in names) == sorted(i.name for i in host)
+
+
+def test_one_new_veth_on_docker0_per_container(lab):
+    before = {v.name for v in veths_on("docker0", lab.host_interfaces())}
+    containers = [lab.start_container("veth") for _ in range(2)]
+    host = lab.host_interfaces()
+    after = {v.name for v in veths_on("docker0", host)}
+    ends = [host_end(lab.ip_addr(c), host) for c in containers]
+    assert all(e is not None for e in ends)
+    names = {e.name for e in ends}
+    assert len(names) == 2 and names <= after and not names & before
+    oracle = {link["ifname"]: link for link in ip_json("link")}
+    for container, end in zip(containers, ends, strict=True):
+        eth0 = by_name(lab.ip_addr(container))["eth0"]
+        assert oracle[end.name]["master"] == "docker0"
+        assert oracle[end.name]["link_index"] == eth0.index
+
+
+def test_list_networks_matches_the_api(lab, docker_client):
+    net = lab.create_network("net")
+    listed = list_networks(lab)
+    assert [n.name for n in listed] == sorted(n.name for n in listed)
+    api = {n["Id"]: n for n in docker_client.api.networks()}
+    by_name_ = {n.name: n for n in listed}
+    for name, driver in DEFAULT_NETWORKS.items():
+        assert (by_name_[name].driver, by_name_[name].scope) == (driver, "local")
+    assert by_name_[net.name].id == net.id and by_name_[net.name].driver == "bridge"
+    for summary in listed:  # networks made by others meanwhile may be missing from `api`
+        if summary.id in api:
+            assert api[summary.id]["Name"] == summary.name
+
+
+def test_inspect_bridge_agrees_with_docker0(lab, docker_client):
+    container = lab.start_container("gw")
+    bridge = inspect_network(lab, "bridge")
+    api = docker_client.api.inspect_network("bridge")
+    assert {k: v for k, v in bridge.items() if k != "Containers"} == {
+        k: v for k, v in api.items() if k != "Containers"}
+    assert container.id in bridge["Containers"]
+    docker0 = docker0_ipv4()
+    (config,) = [c for c in ipam_config(bridge) if "." in c["subnet"]]
+    assert docker0.network == ipaddress.ip_network(config["subnet"])
+    assert config["gateway"] in (None, str(docker0.ip))
+    assert default_route(lab, container) == str(docker0.ip)
+    settings = docker_client.api.inspect_container(container.id)["NetworkSettings"]
+    assert settings["Networks"]["bridge"]["Gateway"] == str(docker0.ip)
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_NETWORKS))
+def test_default_networks_cannot_be_removed(lab, docker_client, name):
+    with pytest.raises(DockerRefused) as err:
+        lab.try_remove_network(name)
+    assert err.value.status == 403
+    assert err.value.reason == f"{name} is a pre-defined network and cannot be removed"
+    assert str(err.value).count(".") >= 1 and "\n" not in str(err.value)
+    assert docker_client.api.inspect_network(name)["Name"] == name
+
+
+def test_network_with_active_endpoints_is_refused_then_removed(lab, docker_client):
+    net = lab.create_network("busy")
+    member = lab.start_container("member", network_mode=net.name)
+    for attempt in (lambda: lab.remove_network(net), lambda: lab.try_remove_network(net.name)):
+        with pytest.raises(DockerRefused) as err:
+            attempt()
+        assert err.value.status == 403
+        assert err.value.reason.endswith("has active endpoints")
+        assert net.id in lab.network_ids
+    lab.remove_container(member)
+    lab.try_remove_network(net.name)
+    assert net.id not in lab.network_ids
+    assert net.id not in {n["Id"] for n in docker_client.api.networks()}
+
+
+def test_try_remove_network_leaves_other_sessions_networks_alone(lab, docker_client):
+    with Lab("test", client=docker_client, backend="live", reap=False) as other:
+        foreign = other.create_network("foreign")
+        for ref in (foreign.name, foreign.id):
+            with pytest.raises(BadInput, match="another course session"):
+                lab.try_remove_network(ref)
+        assert docker_client.api.inspect_network(foreign.id)["Id"] == foreign.id
+    assert foreign.id not in {n["Id"] for n in docker_client.api.networks()}, "other Lab leaked"
+
+
+def test_recorded_calls_replay_the_same_answers(lab):
+    container = lab.start_container("rec")
+    lab.recorder = Recording({"chapter": "test"})
+    host = lab.host_interfaces()
+    live = {
+        "bridges": docker_bridges(lab),
+        "made": docker_made(lab, host),
+        "ls": list_networks(lab),
+        "inspect": inspect_network(lab, "bridge"),
+        "route": default_route(lab, container),
+    }
+    with pytest.raises(DockerRefused):
+        lab.try_remove_network("none")
+    recording = Recording(lab.recorder.meta, json.loads(json.dumps(lab.recorder.calls)))
+    lab.recorder = None
+    replay = SimpleNamespace(backend="replay", recording=recording)
+    assert replay_host(replay) == host
+    assert docker_bridges(replay) == live["bridges"]
+    assert docker_made(replay, host) == live["made"]
+    assert list_networks(replay) == live["ls"]
+    assert inspect_network(replay, "bridge") == live["inspect"]
+    assert default_route(replay, container) == live["route"]
+    with pytest.raises(DockerRefused, match="pre-defined network"):
+        Lab.try_remove_network(replay, "none")
+
+
+def replay_host(replay: SimpleNamespace):
+    """``Lab.host_interfaces`` served from a recording, as a replaying Lab would."""
+    return Lab.host_interfaces(replay)

@@ -1,0 +1,122 @@
+"""Chapter 01 helpers that need no engine: grouping and which interfaces Docker made."""
+
+from __future__ import annotations
+
+from course_helpers import parse_ip_addr
+from course_helpers.hostview import (
+    KINDS,
+    SOURCE_CENTOS7_HOST,
+    DockerBridge,
+    bridge_of,
+    group_by_kind,
+    made_by_docker,
+    veths_on,
+)
+from course_helpers.replay import decode, encode
+
+# A host as BusyBox `ip addr` prints it: a NIC, libvirt's virbr0 with a VM's
+# vnet0, docker0 with one container, a user-defined network's bridge with one
+# container, a look-alike bridge and a veth pair that Docker did not make.
+HOST = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+2: ens33: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast qlen 1000
+    link/ether 00:0c:29:aa:bb:cc brd ff:ff:ff:ff:ff:ff
+    inet 192.0.2.10/24 brd 192.0.2.255 scope global ens33
+       valid_lft forever preferred_lft forever
+3: virbr0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue qlen 1000
+    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff
+    inet 192.168.122.1/24 brd 192.168.122.255 scope global virbr0
+       valid_lft forever preferred_lft forever
+4: vnet0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master virbr0 qlen 1000
+    link/ether fe:54:00:12:34:57 brd ff:ff:ff:ff:ff:ff
+5: docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue
+    link/ether 02:42:11:22:33:44 brd ff:ff:ff:ff:ff:ff
+    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0
+       valid_lft forever preferred_lft forever
+7: veth1111111@if6: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue master docker0
+    link/ether 9a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+8: br-0123456789ab: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue
+    link/ether 02:42:55:66:77:88 brd ff:ff:ff:ff:ff:ff
+    inet 172.18.0.1/16 brd 172.18.255.255 scope global br-0123456789ab
+       valid_lft forever preferred_lft forever
+10: veth2222222@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br-0123456789ab
+    link/ether 9a:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+11: br-lookalike: <BROADCAST,MULTICAST> mtu 1500 qdisc noop qlen 1000
+    link/ether 9a:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+12: vethstray@vethother: <BROADCAST,MULTICAST> mtu 1500 qdisc noop qlen 1000
+    link/ether 9a:00:00:00:00:04 brd ff:ff:ff:ff:ff:ff
+13: vethother@vethstray: <BROADCAST,MULTICAST> mtu 1500 qdisc noop qlen 1000
+    link/ether 9a:00:00:00:00:05 brd ff:ff:ff:ff:ff:ff
+"""
+
+BRIDGES = [
+    DockerBridge("bridge", "a" * 64, "docker0", ("172.17.0.0/16",), ()),
+    DockerBridge("course-net", "0123456789ab" + "c" * 52, "br-0123456789ab",
+                 ("172.18.0.0/16",), ("172.18.0.1",)),
+]
+
+
+def host():
+    return parse_ip_addr(HOST)
+
+
+def test_group_by_kind_covers_every_kind_in_order():
+    groups = group_by_kind(host())
+    assert list(groups)[: len(KINDS)] == list(KINDS)
+    assert groups["loopback"] == ["lo"]
+    assert groups["nic"] == ["ens33"]
+    assert "docker0" in groups["bridge"] and "virbr0" in groups["bridge"]
+    assert "veth1111111" in groups["veth"]
+    assert sorted(n for names in groups.values() for n in names) == sorted(
+        i.name for i in host())
+
+
+def test_group_by_kind_of_nothing_has_empty_kinds():
+    assert group_by_kind([]) == {kind: [] for kind in KINDS}
+
+
+def test_veths_on_follows_master():
+    assert [v.name for v in veths_on("docker0", host())] == ["veth1111111"]
+    assert [v.name for v in veths_on("br-0123456789ab", host())] == ["veth2222222"]
+    assert veths_on("virbr0", host()) == []  # vnet0 is a tap, not a veth
+    assert veths_on("no-such-bridge", host()) == []
+
+
+def test_made_by_docker_comes_from_data_not_names():
+    made = made_by_docker(BRIDGES, host())
+    assert made == {"docker0", "veth1111111", "br-0123456789ab", "veth2222222"}
+    for stranger in ("lo", "ens33", "virbr0", "vnet0", "br-lookalike", "vethstray"):
+        assert stranger not in made
+
+
+def test_made_by_docker_finds_a_bridge_by_its_gateway_address():
+    renamed = [DockerBridge("course-net", "f" * 64, "br-ffffffffffff",
+                            ("172.18.0.0/16",), ("172.18.0.1",))]
+    assert made_by_docker(renamed, host()) == {"br-0123456789ab", "veth2222222"}
+
+
+def test_made_by_docker_without_networks_is_empty():
+    assert made_by_docker([], host()) == set()
+
+
+def test_bridge_of_uses_the_name_option_else_br_and_the_short_id():
+    default = {"Id": "a" * 64, "Options": {"com.docker.network.bridge.name": "docker0"}}
+    user = {"Id": "0123456789ab" + "c" * 52, "Options": {}}
+    assert bridge_of(default) == "docker0"
+    assert bridge_of(user) == "br-0123456789ab"
+    assert bridge_of({"Id": "0123456789abcdef", "Options": None}) == "br-0123456789ab"
+
+
+def test_docker_bridge_survives_a_recording():
+    assert decode(encode(BRIDGES)) == BRIDGES
+
+
+def test_source_reference_is_marked_and_complete():
+    names = [row["name"] for row in SOURCE_CENTOS7_HOST]
+    assert names == ["ens33", "lo", "virbr0", "docker0"]
+    virbr0 = next(r for r in SOURCE_CENTOS7_HOST if r["name"] == "virbr0")
+    assert virbr0["address"] == "192.168.122.1/24"
+    assert [r["name"] for r in SOURCE_CENTOS7_HOST if r["after_docker"]] == ["docker0"]
