@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ParseError
@@ -17,10 +17,17 @@ from .replay import replayable
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_HEADER = re.compile(r"^(\d+):\s+([^\s:]+?)(?:@([^\s:]+))?:\s+<([^>]*)>(.*)$")
+_HEADER = re.compile(r"^([0-9]+):\s+([^\s:]+?)(?:@([^\s:]+))?:\s+<([^>]*)>(.*)$")
+_PEER_IFINDEX = re.compile(r"if([0-9]+)")
+_UINT = re.compile(r"[0-9]+")
+_LIFETIME = re.compile(r"forever|-?[0-9]+sec")
+_HEX = re.compile(r"[0-9a-f]+")
+#: BusyBox prints link flags it has no name for as hex glued to the last name
+#: (``<BROADCAST,MULTICAST300>``); names are upper case, the hex is lower case.
+_GLUED_HEX = re.compile(r"([A-Z][A-Z_-]*)?([0-9a-f]+)")
 _HEADER_INT_KEYS = {"mtu", "qlen"}
 _HEADER_STR_KEYS = {"qdisc", "master", "state", "mode", "group"}
-_LINK_PAIR_KEYS = {"brd", "link-netnsid", "link-netns", "permaddr", "peer"}
+_LINK_PAIR_KEYS = {"brd", "peer", "link-netnsid", "link-netns", "permaddr"}
 _ADDR_PAIR_KEYS = {"peer", "brd", "any", "scope", "metric", "proto", "flags"}
 #: Words iproute2 prints after an address (ip-address(8), "FLAGS").
 ADDRESS_FLAGS = frozenset({
@@ -28,6 +35,14 @@ ADDRESS_FLAGS = frozenset({
     "deprecated", "dadfailed", "home", "nodad", "optimistic", "mngtmpaddr",
     "noprefixroute", "autojoin", "stable-privacy",
 })
+#: Link flag bits (linux/if.h) by the name iproute2 prints for them.
+LINK_FLAG_BITS = {
+    "UP": 0x1, "BROADCAST": 0x2, "DEBUG": 0x4, "LOOPBACK": 0x8, "POINTOPOINT": 0x10,
+    "NOTRAILERS": 0x20, "NOARP": 0x80, "PROMISC": 0x100, "ALLMULTI": 0x200,
+    "MASTER": 0x400, "SLAVE": 0x800, "MULTICAST": 0x1000, "PORTSEL": 0x2000,
+    "AUTOMEDIA": 0x4000, "DYNAMIC": 0x8000, "LOWER_UP": 0x10000, "DORMANT": 0x20000,
+    "ECHO": 0x40000,
+}
 
 
 @replayable
@@ -40,7 +55,8 @@ class Address:
         interface: the address with its prefix, e.g. ``IPv4Interface('172.17.0.2/16')``.
         scope: ``global``, ``link``, ``host`` … or None.
         broadcast: the ``brd`` address, if printed.
-        peer: the ``peer`` address of a point-to-point link, if printed.
+        peer: the ``peer`` address of a point-to-point link, if printed, with
+            the address's prefix length (``ip -j`` calls it ``address``).
         label: the IPv4 label (``eth0``, ``eth0:1``), if printed.
         flags: words such as ``dynamic`` or ``noprefixroute``; BusyBox's numeric
             IPv6 flags appear as ``flags 02``.
@@ -81,7 +97,8 @@ class Interface:
             pair that lives in another network namespace.
         link: the name after ``@`` when it is not ``ifN`` (a peer in the
             same namespace, or ``NONE``).
-        flags: the words between ``<`` and ``>`` (``UP``, ``LOWER_UP`` …).
+        flags: the words between ``<`` and ``>`` (``UP``, ``LOWER_UP`` …);
+            flags BusyBox prints as hex are given their iproute2 names.
         mtu: the MTU.
         qdisc: the queueing discipline, if printed.
         state: the operational state (iproute2 only; BusyBox omits it).
@@ -90,7 +107,8 @@ class Interface:
         qlen: the transmit queue length, if printed.
         link_type: ``ether``, ``loopback``, ``none`` …
         mac: the link-layer address.
-        link_broadcast: the link-layer broadcast address.
+        link_broadcast: the link-layer broadcast address (``brd``), or the
+            peer's address on a point-to-point link (``peer``).
         link_netnsid: the namespace id of the peer, as printed by iproute2.
         altnames: alternative names (``altname`` lines).
         addresses: the ``inet`` and ``inet6`` addresses, in printed order.
@@ -143,6 +161,13 @@ class Interface:
         return "virtual"
 
 
+def _uint(word: str, what: str) -> int:
+    """``int(word)`` for plain ASCII digits only (no sign, ``_`` or other scripts)."""
+    if not _UINT.fullmatch(word):
+        raise ValueError(f"{what} {word!r} is not a number")
+    return int(word)
+
+
 def _pairs(words: list[str], keys: set[str], start: int = 0):
     """Yield (key, value) for ``key value`` pairs and (word, None) for lone words."""
     i = start
@@ -158,18 +183,40 @@ def _pairs(words: list[str], keys: set[str], start: int = 0):
             i += 1
 
 
+def _link_flags(text: str) -> tuple[str, ...]:
+    flags: list[str] = []
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        glued = _GLUED_HEX.fullmatch(word)
+        if glued is None:
+            flags.append(word)
+            continue
+        name, bits = glued.group(1), int(glued.group(2), 16)
+        if name:
+            flags.append(name)
+        for flag, bit in LINK_FLAG_BITS.items():
+            if bits & bit:
+                flags.append(flag)
+                bits &= ~bit
+        if bits:
+            flags.append(f"{bits:x}")
+    return tuple(flags)
+
+
 def _parse_header(match: re.Match[str]) -> dict[str, Any]:
     index, name, link, flags, rest = match.groups()
-    info: dict[str, Any] = {"index": int(index), "name": name}
+    info: dict[str, Any] = {"index": _uint(index, "ifindex"), "name": name}
     if link is not None:
-        if re.fullmatch(r"if\d+", link):
-            info["peer_index"] = int(link[2:])
+        peer = _PEER_IFINDEX.fullmatch(link)
+        if peer:
+            info["peer_index"] = int(peer.group(1))
         else:
             info["link"] = link
-    info["flags"] = tuple(f for f in flags.split(",") if f)
+    info["flags"] = _link_flags(flags)
     for key, value in _pairs(rest.split(), _HEADER_INT_KEYS | _HEADER_STR_KEYS):
         if key in _HEADER_INT_KEYS:
-            info[key] = int(value)
+            info[key] = _uint(value, key)
         elif key in _HEADER_STR_KEYS and key != "mode":
             info[key] = value
     if "mtu" not in info:
@@ -184,21 +231,31 @@ def _parse_link(words: list[str], info: dict[str, Any]) -> None:
         info["mac"] = rest[0]
         rest = rest[1:]
     for key, value in _pairs(rest, _LINK_PAIR_KEYS):
-        if key == "brd":
+        if key in ("brd", "peer"):
             info["link_broadcast"] = value
         elif key == "link-netnsid":
-            info["link_netnsid"] = int(value)
+            info["link_netnsid"] = _uint(value, "link-netnsid")
 
 
-def _parse_address(words: list[str]) -> Address:
+def _is_label(word: str, ifname: str) -> bool:
+    """Whether the last lone word of an ``inet`` line is its label.
+
+    iproute2 and BusyBox print the label last, and the kernel always sends one
+    for IPv4. A label can only be mistaken for a flag word when an interface
+    is named like one (``home``); then it equals the interface name.
+    """
+    return word not in ADDRESS_FLAGS or word == ifname or word.startswith(f"{ifname}:")
+
+
+def _parse_address(words: list[str], ifname: str) -> Address:
     family, local = words[0], words[1]
-    if "/" not in local and family == "inet6":
-        local += "/128"
+    version = 4 if family == "inet" else 6
     values: dict[str, Any] = {"family": family}
-    extra_flags: list[str] = []
-    tail = words[2:]
-    label = None
-    for key, value in _pairs(tail, _ADDR_PAIR_KEYS):
+    flags: list[str] = []
+    items = list(_pairs(words, _ADDR_PAIR_KEYS, start=2))
+    if family == "inet" and items and items[-1][1] is None and _is_label(items[-1][0], ifname):
+        values["label"] = items.pop()[0]
+    for key, value in items:
         if key == "peer":
             values["peer"] = ipaddress.ip_interface(value)
         elif key == "brd":
@@ -206,21 +263,34 @@ def _parse_address(words: list[str]) -> Address:
         elif key == "scope":
             values["scope"] = value
         elif key == "flags":
-            extra_flags.append(f"flags {value}")
+            if not _HEX.fullmatch(value):
+                raise ValueError(f"'flags {value}' is not hexadecimal")
+            flags.append(f"flags {value}")
         elif value is None and key in ADDRESS_FLAGS:
-            extra_flags.append(key)
-        elif value is None and family == "inet":
-            label = key
+            flags.append(key)
         elif value is None:
             raise ValueError(f"unexpected word {key!r} after an address")
+    for key in ("peer", "broadcast"):
+        if key in values and values[key].version != version:
+            raise ValueError(f"{key} {values[key]} is not an {family} address")
     peer = values.get("peer")
-    if "/" not in local and peer is not None:
-        # "inet 10.0.0.1 peer 10.0.0.2/32": the prefix belongs to the peer.
-        local = f"{local}/{peer.network.prefixlen}"
+    if "/" not in local:
+        # "inet 10.0.0.1 peer 10.0.0.2/32": the prefix after the peer is the address's.
+        prefixlen = peer.network.prefixlen if peer is not None else (32 if version == 4 else 128)
+        local = f"{local}/{prefixlen}"
     values["interface"] = ipaddress.ip_interface(local)
-    if values["interface"].version != (4 if family == "inet" else 6):
+    if values["interface"].version != version:
         raise ValueError(f"{local} is not an {family} address")
-    return Address(label=label, flags=tuple(extra_flags), **values)
+    return Address(flags=tuple(flags), **values)
+
+
+def _parse_lifetimes(words: list[str], last: Address) -> Address:
+    if len(words) != 4 or words[0] != "valid_lft" or words[2] != "preferred_lft":
+        raise ValueError("expected 'valid_lft … preferred_lft …'")
+    for value in (words[1], words[3]):
+        if not _LIFETIME.fullmatch(value):
+            raise ValueError(f"lifetime {value!r} is neither 'forever' nor 'NNNsec'")
+    return replace(last, valid_lft=words[1], preferred_lft=words[3])
 
 
 def parse_ip_addr(text: str) -> list[Interface]:
@@ -255,8 +325,9 @@ def parse_ip_addr(text: str) -> list[Interface]:
                 match = _HEADER.match(line)
                 if match is None:
                     raise ValueError("expected an interface line such as '2: eth0: <…> mtu 1500'")
+                header = _parse_header(match)
                 finish()
-                current, addresses = _parse_header(match), []
+                current, addresses = header, []
                 continue
             if current is None:
                 raise ValueError("an indented line comes before any interface line")
@@ -267,24 +338,18 @@ def parse_ip_addr(text: str) -> list[Interface]:
             elif head in ("inet", "inet6"):
                 if len(words) < 2:
                     raise ValueError("an address line without an address")
-                addresses.append(_parse_address(words))
+                addresses.append(_parse_address(words, current["name"]))
             elif head == "valid_lft":
                 if not addresses:
                     raise ValueError("a lifetime line before any address")
-                life = dict(_pairs(words, {"valid_lft", "preferred_lft"}))
-                last = addresses[-1]
-                addresses[-1] = Address(**{
-                    **{k: getattr(last, k) for k in last.__dataclass_fields__},
-                    "valid_lft": life.get("valid_lft"),
-                    "preferred_lft": life.get("preferred_lft"),
-                })
+                addresses[-1] = _parse_lifetimes(words, addresses[-1])
             elif head == "altname" and len(words) == 2:
                 current["altnames"] = (*current.get("altnames", ()), words[1])
             else:
                 raise ValueError(f"unknown line starting with {head!r}")
         except ParseError:
             raise
-        except (ValueError, IndexError, KeyError, TypeError) as exc:
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
             raise ParseError(str(exc), lineno=lineno, line=line) from None
     finish()
     return interfaces
