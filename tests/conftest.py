@@ -15,7 +15,7 @@ def _course_objects(client) -> dict[str, str]:
 
     selector = {"label": f"{LABEL_COURSE}={COURSE_VALUE}"}
     found = {}
-    for c in client.containers.list(all=True, filters=selector):
+    for c in client.containers.list(all=True, filters=selector, ignore_removed=True):
         found[c.id] = c.labels.get(LABEL_SESSION, "")
     for n in client.networks.list(filters=selector):
         found[n.id] = (n.attrs.get("Labels") or {}).get(LABEL_SESSION, "")

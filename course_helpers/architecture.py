@@ -1,0 +1,328 @@
+"""The engine's architecture, read live: the stack behind ``docker run``, then and now.
+
+Introduced in chapter 04 (Docker平台架构图解, the platform's architecture). The
+source draws Docker as it was before 2016 (engine jobs, graph driver,
+execdriver, libcontainer). This module reads today's stack from the engine
+itself, similar to ``docker version`` and ``docker info``, and finds the
+processes behind a running container in ``/proc`` on the engine's host,
+similar to ``ps -o pid,ppid,args`` there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .engine import translated
+from .replay import recorded, replayable
+
+if TYPE_CHECKING:
+    from .lab import ContainerRef, Lab
+
+#: The storage "driver-type" ``docker info`` reports when containerd's image store is in use.
+SNAPSHOTTER_TYPE = "io.containerd.snapshotter.v1"
+
+
+@replayable
+@dataclass(frozen=True)
+class EngineStack:
+    """The layers of the engine, as ``docker version`` and ``docker info`` report them.
+
+    Attributes:
+        engine_version: dockerd's version; api_version / min_api_version: the REST API's range.
+        os / kernel / arch: the engine host (``Docker Desktop`` as os on Desktop).
+        storage_driver: the graph driver (``overlay2`` …); backing_fs: what it sits on.
+        containerd_snapshotter: True when images live in containerd's image store.
+        network_plugins: the network drivers built in (``bridge``, ``host``, ``null`` …).
+        volume_plugins: the volume drivers.
+        runtimes: the OCI runtimes dockerd knows; default_runtime: the one ``docker run`` uses.
+        containerd_version / runc_version / init_version: the components' versions.
+        cgroup_driver / cgroup_version: how resources are limited.
+        rootless: the daemon runs without root.
+    """
+
+    engine_version: str
+    api_version: str
+    min_api_version: str
+    os: str
+    kernel: str
+    arch: str
+    storage_driver: str
+    backing_fs: str
+    containerd_snapshotter: bool
+    network_plugins: tuple[str, ...]
+    volume_plugins: tuple[str, ...]
+    runtimes: tuple[str, ...]
+    default_runtime: str
+    containerd_version: str
+    runc_version: str
+    init_version: str
+    cgroup_driver: str
+    cgroup_version: str
+    rootless: bool
+
+    @property
+    def docker_desktop(self) -> bool:
+        """True on Docker Desktop (the engine then runs in a Linux VM)."""
+        return "docker desktop" in self.os.lower()
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(layer, what the engine reports) rows, top to bottom."""
+        return [
+            ("REST API", f"{self.api_version} (oldest accepted {self.min_api_version})"),
+            ("dockerd", f"Docker Engine {self.engine_version}"),
+            ("storage driver", f"{self.storage_driver} on {self.backing_fs or '?'}"
+             + (" (containerd image store)" if self.containerd_snapshotter else "")),
+            ("network drivers", ", ".join(self.network_plugins)),
+            ("containerd", self.containerd_version),
+            ("runtimes", f"{', '.join(self.runtimes)} (default {self.default_runtime})"),
+            ("runc", self.runc_version),
+            ("kernel", f"{self.kernel}, cgroup v{self.cgroup_version} ({self.cgroup_driver})"),
+        ]
+
+
+def stack_from(version: dict[str, Any], info: dict[str, Any]) -> EngineStack:
+    """Build an :class:`EngineStack` from ``GET /version`` and ``GET /info`` answers.
+
+    Args:
+        version: what ``docker version --format '{{json .Server}}'`` returns.
+        info: what ``docker info --format '{{json .}}'`` returns.
+    """
+    components = {c.get("Name", ""): c.get("Version", "")
+                  for c in version.get("Components") or []}
+    status = {k: v for k, v in (info.get("DriverStatus") or []) if isinstance(k, str)}
+    plugins = info.get("Plugins") or {}
+    security = " ".join(info.get("SecurityOptions") or [])
+    return EngineStack(
+        engine_version=str(version.get("Version", "")),
+        api_version=str(version.get("ApiVersion", "")),
+        min_api_version=str(version.get("MinAPIVersion", "")),
+        os=str(info.get("OperatingSystem", "")),
+        kernel=str(info.get("KernelVersion", version.get("KernelVersion", ""))),
+        arch=str(info.get("Architecture", version.get("Arch", ""))),
+        storage_driver=str(info.get("Driver", "")),
+        backing_fs=str(status.get("Backing Filesystem", "")),
+        containerd_snapshotter=status.get("driver-type") == SNAPSHOTTER_TYPE,
+        network_plugins=tuple(plugins.get("Network") or ()),
+        volume_plugins=tuple(plugins.get("Volume") or ()),
+        runtimes=tuple(sorted(info.get("Runtimes") or {})),
+        default_runtime=str(info.get("DefaultRuntime", "")),
+        containerd_version=str(components.get("containerd")
+                               or (info.get("ContainerdCommit") or {}).get("ID", "")),
+        runc_version=str(components.get("runc")
+                         or (info.get("RuncCommit") or {}).get("ID", "")),
+        init_version=str(components.get("docker-init", "")),
+        cgroup_driver=str(info.get("CgroupDriver", "")),
+        cgroup_version=str(info.get("CgroupVersion", "")),
+        rootless="rootless" in security,
+    )
+
+
+@recorded
+def engine_stack(lab: Lab) -> EngineStack:
+    """The engine's layers and their versions. Similar to ``docker version`` + ``docker info``.
+
+    Args:
+        lab: a live or replaying session.
+    """
+    with translated("read docker version and docker info"):
+        return stack_from(lab.client.version(), lab.client.info())
+
+
+def shim_binary_for(runtime: str) -> str:
+    """The shim binary containerd starts for a runtime name (containerd's naming rule).
+
+    ``io.containerd.runc.v2`` -> ``containerd-shim-runc-v2``. Names that are not of
+    the form ``io.containerd.<name>.<version>`` are returned unchanged.
+    """
+    parts = runtime.split(".")
+    if len(parts) == 4 and parts[:2] == ["io", "containerd"]:
+        return f"containerd-shim-{parts[2]}-{parts[3]}"
+    return runtime
+
+
+# -- processes on the engine's host ---------------------------------------------
+
+@dataclass(frozen=True)
+class Proc:
+    """One process, as ``/proc/PID`` describes it."""
+
+    pid: int
+    ppid: int
+    name: str
+    argv: tuple[str, ...]
+
+
+def read_proc(root: str | Path = "/proc") -> dict[int, Proc]:
+    """Every process visible in ``root``. Similar to ``ps -eo pid,ppid,comm,args``.
+
+    Processes that vanish while being read, or may not be read, are skipped.
+    """
+    procs = {}
+    for entry in Path(root).iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        procs[int(entry.name)] = Proc(
+            pid=int(entry.name), ppid=int(fields.get("PPid", "0").strip() or 0),
+            name=fields.get("Name", "").strip(),
+            argv=tuple(a.decode(errors="replace") for a in argv if a),
+        )
+    return procs
+
+
+@replayable
+@dataclass(frozen=True)
+class ProcessChain:
+    """The processes behind one running container, found in the engine host's ``/proc``.
+
+    Attributes:
+        visible: True when this notebook sees the engine host's processes.
+        reason: when not visible, why (Docker Desktop's VM, a remote engine …).
+        container_pid: the container's first process, as ``docker inspect`` reports it.
+        container_command: that process's name (``sleep`` …).
+        parent: the name of its parent process (``containerd-shim-runc-v2``).
+        parent_args: the parent's arguments with the container id as ``{id}``.
+        parent_has_id: the parent's arguments name this container's id.
+        containerd_namespace: the containerd namespace the shim serves (``moby``).
+        runc_running: a ``runc`` process for this container still runs.
+        daemons: which of ``dockerd`` and ``containerd`` run on the host.
+    """
+
+    visible: bool
+    reason: str = ""
+    container_pid: int = 0
+    container_command: str = ""
+    parent: str = ""
+    parent_args: tuple[str, ...] = ()
+    parent_has_id: bool = False
+    containerd_namespace: str = ""
+    runc_running: bool = False
+    daemons: tuple[str, ...] = ()
+
+
+def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
+               cgroup_text: str) -> ProcessChain:
+    """Find the shim, runc and the daemons around a container in a process table.
+
+    Args:
+        procs: the process table (:func:`read_proc`).
+        container_pid: the container's first process, from ``docker inspect``.
+        container_id: the container's full id.
+        cgroup_text: ``/proc/<container_pid>/cgroup``; it names the container when
+            this process table is the engine host's own.
+
+    Returns:
+        The chain, or ``visible=False`` with the reason.
+    """
+    me = procs.get(container_pid)
+    if not container_pid or me is None or container_id not in cgroup_text:
+        return ProcessChain(
+            visible=False,
+            reason="this notebook cannot see the engine host's processes: the engine runs "
+                   "in another machine or VM (Docker Desktop, a remote engine) or this "
+                   "notebook runs in its own PID namespace")
+    parent = procs.get(me.ppid)
+    argv = parent.argv if parent else ()
+    namespace = argv[argv.index("-namespace") + 1] if "-namespace" in argv[:-1] else ""
+    return ProcessChain(
+        visible=True,
+        container_pid=container_pid,
+        container_command=me.name,
+        parent=Path(argv[0]).name if argv else (parent.name if parent else ""),
+        parent_args=tuple(a.replace(container_id, "{id}") for a in argv[1:]),
+        parent_has_id=container_id in argv,
+        containerd_namespace=namespace,
+        runc_running=any(p.name.startswith("runc") and any(container_id in a for a in p.argv)
+                         for p in procs.values()),
+        daemons=tuple(sorted({p.name for p in procs.values()
+                              if p.name in ("dockerd", "containerd")})),
+    )
+
+
+@recorded
+def process_chain(lab: Lab, container: ContainerRef) -> ProcessChain:
+    """The processes behind a running course container, read from ``/proc``.
+
+    Similar to ``docker inspect -f '{{.State.Pid}}' C`` and then, on the engine's
+    host, ``ps -o pid,ppid,args -p PID`` and the same for its parent.
+
+    Args:
+        lab: the session that owns the container.
+        container: a running container of this session.
+
+    Returns:
+        The chain; ``visible=False`` (with the reason) when the engine's host is
+        not this machine.
+    """
+    with translated(f"inspect {container.name}"):
+        state = lab.client.api.inspect_container(container.id)["State"]
+    pid = int(state.get("Pid") or 0)
+    try:
+        cgroup = Path(f"/proc/{pid}/cgroup").read_text() if pid else ""
+    except OSError:
+        cgroup = ""
+    procs = read_proc() if os.path.isdir("/proc") else {}
+    return chain_from(procs, pid, container.id, cgroup)
+
+
+# -- then and now --------------------------------------------------------------
+
+#: How each part of the source's picture fares today.
+STILL_HERE, REPLACED, GONE = "still here", "replaced", "gone"
+
+
+def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
+                 client_agent: str = "") -> list[dict[str, str]]:
+    """The source's components (its pre-2016 picture) beside what replaced them, with live values.
+
+    Args:
+        stack: :func:`engine_stack`.
+        chain: :func:`process_chain` of a running container, if one was read.
+        client_agent: the ``User-Agent`` of a traced ``docker run``.
+
+    Returns:
+        Rows with keys ``source`` (the source's name), ``status`` (:data:`STILL_HERE`,
+        :data:`REPLACED` or :data:`GONE`), ``then`` (the design the source shows; for
+        parts that changed, history with its years), ``now`` (today's design) and
+        ``live`` (what this engine reports; empty when nothing live corresponds).
+    """
+    shim = chain.parent if chain and chain.visible else "(not visible from here)"
+    return [
+        {"source": "Docker Client", "status": STILL_HERE,
+         "then": "the docker binary, which was also the daemon (`docker -d`) until 2016",
+         "now": "the docker CLI, talking HTTP to dockerd (its own binary since Docker 1.12)",
+         "live": client_agent},
+        {"source": "Docker Server (router, handlers)", "status": STILL_HERE,
+         "then": "the daemon's HTTP API server", "now": "dockerd's REST API",
+         "live": f"API {stack.api_version}, dockerd {stack.engine_version}"},
+        {"source": "Engine / Job", "status": GONE,
+         "then": "HISTORY: every task ran as a named engine Job (2013-2015)",
+         "now": "removed in 2015: API handlers call the daemon's Go methods directly",
+         "live": ""},
+        {"source": "Graph / GraphDriver", "status": REPLACED,
+         "then": "HISTORY: images stored as a graph of layers with random ids (to 2016)",
+         "now": "content-addressed image store (Docker 1.10, 2016) over a storage driver; "
+                "containerd snapshotters on fresh Engine 29+ installs",
+         "live": stack.storage_driver + (" (containerd image store)"
+                                         if stack.containerd_snapshotter else "")},
+        {"source": "NetworkDriver", "status": REPLACED,
+         "then": "HISTORY: bridge set-up code built into the daemon (to Docker 1.6, 2015)",
+         "now": "libnetwork (Docker 1.7, 2015) and its drivers; `docker network` since 1.9",
+         "live": ", ".join(stack.network_plugins)},
+        {"source": "ExecDriver", "status": GONE,
+         "then": "HISTORY: native/lxc exec drivers inside the daemon (to Docker 1.10)",
+         "now": "containerd plus one shim per container (Docker 1.11, 2016)",
+         "live": f"containerd {stack.containerd_version}; parent of the container: {shim}"},
+        {"source": "libcontainer", "status": REPLACED,
+         "then": "HISTORY: Docker's Go library that made namespaces and cgroups",
+         "now": "runc, the OCI runtime built from libcontainer (donated 2015)",
+         "live": f"runc {stack.runc_version}; runtimes {', '.join(stack.runtimes)}"},
+    ]

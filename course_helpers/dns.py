@@ -1,0 +1,177 @@
+"""Docker's embedded DNS (127.0.0.11): on user-defined networks, not on the default bridge.
+
+Introduced in chapter 05 (going further, beyond the source). Similar to::
+
+    docker exec A cat /etc/resolv.conf /etc/hosts
+    docker exec A nslookup -type=a B. 127.0.0.11
+
+Look-ups only ever go to 127.0.0.11 inside a course container, and only for
+names of course containers the embedded DNS can answer itself: a name it does
+not know would be forwarded to the host's own DNS servers, and the course
+sends no traffic outside its containers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import BadInput
+from .replay import recorded, replayable
+
+if TYPE_CHECKING:
+    from .lab import ContainerRef, Lab
+    from .playground import Member
+
+#: Where Docker's embedded DNS server answers inside a container on a user-defined network.
+EMBEDDED_DNS = "127.0.0.11"
+_MARK = "--- course:hosts ---"
+
+
+@replayable
+@dataclass(frozen=True)
+class ResolverView:
+    """How a container resolves names: its ``/etc/resolv.conf`` and ``/etc/hosts``.
+
+    Attributes:
+        nameservers: the ``nameserver`` lines, in order.
+        search: the ``search`` domains.
+        options: the ``options`` (``ndots:0`` …).
+        hosts: ``(address, names)`` lines of ``/etc/hosts``.
+    """
+
+    nameservers: tuple[str, ...]
+    search: tuple[str, ...]
+    options: tuple[str, ...]
+    hosts: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def uses_embedded_dns(self) -> bool:
+        """True when the container asks Docker's embedded DNS (127.0.0.11)."""
+        return EMBEDDED_DNS in self.nameservers
+
+    def hosts_names(self) -> set[str]:
+        """Every name ``/etc/hosts`` maps."""
+        return {name for _, names in self.hosts for name in names}
+
+
+@replayable
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of ``nslookup -type=a NAME. 127.0.0.11`` in a container.
+
+    Attributes:
+        asker: the role of the container that asked.
+        name: the name looked up (a course container's name).
+        answered: a DNS server answered with at least one address.
+        addresses: the IPv4 addresses in the answer.
+        refused: nothing listens at 127.0.0.11 there (``Connection refused``).
+        output: nslookup's output, with the name replaced by ``NAME``.
+    """
+
+    asker: str
+    name: str
+    answered: bool
+    addresses: tuple[str, ...]
+    refused: bool
+    output: str
+
+
+def parse_resolv_conf(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """``(nameservers, search domains, options)`` from ``/etc/resolv.conf`` text."""
+    servers, search, options = [], [], []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) < 2:
+            continue
+        if words[0] == "nameserver":
+            servers.append(words[1])
+        elif words[0] in ("search", "domain"):
+            search = words[1:]
+        elif words[0] == "options":
+            options += words[1:]
+    return tuple(servers), tuple(search), tuple(options)
+
+
+def parse_hosts(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(address, names)`` for every line of ``/etc/hosts`` text."""
+    rows = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) >= 2:
+            rows.append((words[0], tuple(words[1:])))
+    return tuple(rows)
+
+
+def parse_nslookup(text: str) -> tuple[tuple[str, ...], bool]:
+    """``(addresses in the answer, connection refused?)`` from BusyBox nslookup output.
+
+    The first ``Address:`` lines (before any ``Name:``) describe the server and
+    are skipped.
+    """
+    addresses, seen_name = [], False
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Name":
+            seen_name = True
+        elif key.strip() == "Address" and seen_name:
+            addresses.append(value.strip())
+    return tuple(addresses), "Connection refused" in text
+
+
+@recorded
+def resolver(lab: Lab, member: Member | ContainerRef) -> ResolverView:
+    """How a container resolves names. Similar to ``docker exec C cat /etc/resolv.conf /etc/hosts``.
+
+    Args:
+        lab: the session that owns the container.
+        member: a playground container, or any running course container.
+    """
+    out = lab.exec(member, f"cat /etc/resolv.conf; echo '{_MARK}'; cat /etc/hosts")
+    resolv, _, hosts = out.partition(_MARK + "\n")
+    servers, search, options = parse_resolv_conf(resolv)
+    return ResolverView(servers, search, options, parse_hosts(hosts))
+
+
+def check_lookup_is_local(asker: Member, target: Member) -> None:
+    """Refuse a look-up the embedded DNS would forward outside (see the module's docstring).
+
+    On a user-defined network the embedded DNS answers names of containers on
+    the asker's user-defined networks and forwards every other name to the
+    host's DNS servers. On the default bridge nothing answers at 127.0.0.11.
+
+    Raises:
+        BadInput: the asker is on a user-defined network the target is not on.
+    """
+    user_nets = {n for n in asker.networks if n != "bridge"}
+    if user_nets and not user_nets & set(target.networks):
+        raise BadInput(
+            f"{asker.role} shares no user-defined network with {target.role}, so its embedded DNS "
+            "would forward the question to your own DNS servers, and the course sends no traffic "
+            f"outside its containers: ask from a container on {' or '.join(target.networks)}."
+        )
+
+
+@recorded
+def lookup(lab: Lab, asker: Member, target: Member) -> Lookup:
+    """Ask 127.0.0.11, from inside ``asker``, for the address of ``target``'s name.
+
+    Similar to ``docker exec ASKER nslookup -type=a TARGET. 127.0.0.11``. The
+    trailing dot makes the name absolute, so no search domain is appended;
+    ``-type=a`` asks for IPv4 only; one try of one second.
+
+    Args:
+        lab: the session that owns both containers.
+        asker: the container that asks.
+        target: the course container whose name is looked up.
+
+    Raises:
+        BadInput: the question would leave the embedded DNS (see
+            :func:`check_lookup_is_local`).
+    """
+    check_lookup_is_local(asker, target)
+    out = lab.exec(asker, f"nslookup -timeout=1 -retry=1 -type=a {target.name}. {EMBEDDED_DNS} "
+                          "2>&1; true")
+    addresses, refused = parse_nslookup(out)
+    shown = "\n".join(line.rstrip() for line in out.replace(target.name, "NAME").splitlines())
+    return Lookup(asker.role, target.name, bool(addresses), addresses, refused, shown.strip())

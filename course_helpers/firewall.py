@@ -1,0 +1,57 @@
+"""Reading Docker's iptables rules on the engine's host, when this notebook may.
+
+Introduced in chapter 05 (going further: the NAT behind a published port and
+the isolation between networks). Similar to ``sudo iptables -t TABLE -S CHAIN``
+on the engine's host. Only reads; never changes a rule.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+_CANDIDATES = ("/usr/sbin/iptables", "/sbin/iptables")
+
+
+def runs_on_engine_host(container_pid: int, container_id: str) -> bool:
+    """True when this process sees the engine host's processes.
+
+    The container's first process (``docker inspect -f '{{.State.Pid}}'``) is
+    looked up in this machine's ``/proc``; its cgroup names the container only
+    when that table is the engine host's own.
+    """
+    if not container_pid:
+        return False
+    try:
+        return container_id in Path(f"/proc/{container_pid}/cgroup").read_text()
+    except OSError:
+        return False
+
+
+def why_unreadable(container_pid: int, container_id: str) -> str:
+    """Why the host's iptables cannot be read from here, or ``""`` when they can."""
+    if not runs_on_engine_host(container_pid, container_id):
+        return ("this notebook does not run on the engine's host (Docker Desktop, a remote "
+                "engine, or its own PID namespace), so the host's iptables cannot be read here")
+    if os.geteuid() != 0:
+        return "reading the host's iptables needs root, and this notebook does not run as root"
+    if iptables_binary() is None:
+        return "the iptables tool is not installed here"
+    return ""
+
+
+def iptables_binary() -> str | None:
+    """The ``iptables`` program, or None."""
+    return shutil.which("iptables") or next((p for p in _CANDIDATES if os.path.exists(p)), None)
+
+
+def rules(table: str, chain: str) -> str:
+    """``iptables -w -t TABLE -S CHAIN`` (empty when the chain does not exist)."""
+    binary = iptables_binary()
+    if binary is None:
+        return ""
+    done = subprocess.run([binary, "-w", "-t", table, "-S", chain], capture_output=True,
+                          text=True, timeout=10, check=False)
+    return done.stdout
