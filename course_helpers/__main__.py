@@ -35,21 +35,29 @@ def _image() -> int:
 
 
 def _cleanup(dry_run: bool) -> int:
+    """Similar to ``docker rm -f ID…; docker network rm ID…`` for the course objects of
+    sessions that have ended; prints one line per object."""
     from .engine import connect
     from .sessions import find_orphans, remove_orphans
 
     client = connect()
     orphans = find_orphans(client)
     if not orphans:
-        print("Nothing to clean up: no course objects of dead sessions.")
+        print("Nothing to clean up: no course objects of ended sessions.")
         return 0
+    orphans.sort(key=lambda o: o.kind != "container")  # the order they are removed in
     verb = "would remove" if dry_run else "removing"
     for orphan in orphans:
         print(f"{verb} {orphan.kind} {orphan.name} ({orphan.id[:12]}, session {orphan.session})")
-    if not dry_run:
-        removed = remove_orphans(client, orphans)
-        print(f"removed {len(removed)} object(s).")
-    return 0
+    if dry_run:
+        print(f"{len(orphans)} object(s) would be removed; run without --dry-run to remove them.")
+        return 0
+    failures: list = []
+    removed = remove_orphans(client, orphans, failures=failures)
+    for orphan, reason in failures:
+        print(f"kept {orphan.kind} {orphan.name} ({orphan.id[:12]}): Docker said: {reason}")
+    print(f"removed {len(removed)} object(s).")
+    return 1 if failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

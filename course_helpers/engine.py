@@ -13,10 +13,20 @@ from collections.abc import Iterator
 
 import docker
 import requests
+import urllib3
 
-from .errors import DockerRefused, EngineUnavailable
+from .errors import DockerRefused, EngineUnavailable, as_clause
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+#: What goes wrong underneath when the engine is gone or never answered.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.Timeout,
+    urllib3.exceptions.HTTPError,
+    ConnectionError,
+)
 
 
 def engine_address() -> str:
@@ -24,16 +34,16 @@ def engine_address() -> str:
     return os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
 
 
-def _explain_connection_failure(exc: BaseException) -> str:
+def _explain_connection_failure(exc: BaseException, host: str | None = None) -> str:
     """One sentence for a failed connection, chosen by what lies underneath."""
-    text = repr(exc)
-    host = engine_address()
+    text = repr(exc) + repr(exc.__context__) + repr(exc.__cause__)
+    host = host or engine_address()
     if "PermissionError" in text or "Permission denied" in text:
         return (
             f"You may not use the Docker socket at {host}: add your user to the "
             "'docker' group (`sudo usermod -aG docker $USER`, then log in again) or run as root."
         )
-    if os.environ.get("DOCKER_HOST"):
+    if os.environ.get("DOCKER_HOST") and host == os.environ["DOCKER_HOST"]:
         return (
             f"DOCKER_HOST is set to {host} but no Docker engine answers there: "
             "fix DOCKER_HOST or unset it to use the local engine."
@@ -44,11 +54,13 @@ def _explain_connection_failure(exc: BaseException) -> str:
     )
 
 
-def connect(timeout: int = 30) -> docker.DockerClient:
+def connect(timeout: int = 30, base_url: str | None = None) -> docker.DockerClient:
     """Connect to the engine. Similar to ``docker version``.
 
     Args:
         timeout: seconds allowed for each API request.
+        base_url: the engine's address (``unix:///path/docker.sock``); by
+            default ``DOCKER_HOST`` or the CLI's current context.
 
     Returns:
         A connected ``docker.DockerClient``.
@@ -58,10 +70,13 @@ def connect(timeout: int = 30) -> docker.DockerClient:
             ``DOCKER_HOST`` points nowhere. The message names the fix.
     """
     try:
-        client = docker.from_env(timeout=timeout)
+        if base_url:
+            client = docker.DockerClient(base_url=base_url, timeout=timeout)
+        else:
+            client = docker.from_env(timeout=timeout)
         client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise EngineUnavailable(_explain_connection_failure(exc)) from None
+    except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
+        raise EngineUnavailable(_explain_connection_failure(exc, base_url)) from None
     return client
 
 
@@ -82,6 +97,66 @@ def docker_reason(exc: docker.errors.APIError) -> str:
     return str(explanation or exc).strip()
 
 
+#: What to do about Docker's commonest refusals: (words in Docker's reason, the fix).
+_FIXES: tuple[tuple[str, str], ...] = (
+    ("pre-defined network",
+     "the default networks bridge, host and none always exist, so remove a network you "
+     "created instead (`docker network ls` lists them)"),
+    ("active endpoints",
+     "disconnect or remove the containers attached to it first (`docker network inspect` "
+     "lists them)"),
+    ("cannot join own network",
+     "a container cannot join its own network namespace, so pass another running container "
+     "as the target"),
+    ("non running container",
+     "start that container first (`docker start NAME`) or pick a running one"),
+    ("is not running",
+     "start that container first (`docker start NAME`) or start a new one"),
+    ("already in progress",
+     "wait until Docker has finished removing it and run the cell again"),
+    ("already in use",
+     "choose another name, or remove the object that holds it if it is yours"),
+    ("already exists",
+     "choose another name, or remove the object that holds it if it is yours"),
+)
+
+
+def refusal_fix(status: int | None, reason: str) -> str:
+    """What to do about a refusal, as a clause (no full stop)."""
+    lowered = reason.lower()
+    for words, fix in _FIXES:
+        if words in lowered:
+            return fix
+    if status == 404:
+        return ("check the name with `docker ps -a` or `docker network ls` (course containers "
+                "remove themselves when their lifetime ends)")
+    if status == 409:
+        return "resolve the conflict Docker names and run the cell again"
+    return "correct what Docker names and run the cell again"
+
+
+def refusal(what: str, exc: docker.errors.APIError) -> DockerRefused:
+    """A :class:`DockerRefused` for an SDK ``APIError``, keeping Docker's reason."""
+    reason = docker_reason(exc)
+    status = exc.status_code
+    return DockerRefused(
+        f"Docker refused to {what}: {as_clause(reason)} (HTTP {status}); "
+        f"{refusal_fix(status, reason)}.",
+        status=status, reason=reason,
+    )
+
+
+def engine_gone(what: str, exc: BaseException | None = None) -> EngineUnavailable:
+    """The one sentence for an engine that stopped answering in the middle of a session."""
+    if exc is not None and ("PermissionError" in repr(exc) or "Permission denied" in repr(exc)):
+        return EngineUnavailable(_explain_connection_failure(exc))
+    return EngineUnavailable(
+        f"The Docker engine went away while trying to {what}: start it again (`make engine`, "
+        "or `sudo dockerd &`) and re-run the cell; what was half-made is removed when the Lab "
+        "closes or by the next session."
+    )
+
+
 @contextlib.contextmanager
 def translated(what: str) -> Iterator[None]:
     """Turn SDK and connection errors raised inside into :class:`CourseError`.
@@ -97,12 +172,10 @@ def translated(what: str) -> Iterator[None]:
     try:
         yield
     except docker.errors.APIError as exc:
-        reason = docker_reason(exc)
-        raise DockerRefused(
-            f"Docker refused to {what}: {reason}.", status=exc.status_code, reason=reason
-        ) from None
-    except (requests.exceptions.ConnectionError, ConnectionError) as exc:
-        raise EngineUnavailable(
-            f"The Docker engine went away while trying to {what}: start it again "
-            "(`make engine`) and re-run the cell; the next session removes anything half-made."
-        ) from exc
+        raise refusal(what, exc) from None
+    except CONNECTION_ERRORS as exc:
+        raise engine_gone(what, exc) from exc
+    except docker.errors.DockerException as exc:
+        if "Error while fetching server API version" not in str(exc):
+            raise
+        raise engine_gone(what, exc) from exc

@@ -7,9 +7,29 @@ traceback (IPython honours ``_render_traceback_`` on exception objects).
 
 from __future__ import annotations
 
+import re
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of whitespace holding a line break becomes a space."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
+
+
+def as_clause(text: str) -> str:
+    """Someone else's explanation (Docker's) as one clause that fits inside our sentence.
+
+    Sentences are joined with semicolons and the final full stop is dropped, so
+    ``"Conflict. The name is in use."`` becomes ``"Conflict; the name is in use"``.
+    """
+    text = one_line(text).rstrip(" .")
+    return re.sub(r"\.\s+([A-Z])", lambda m: "; " + m.group(1).lower(), text)
+
 
 class CourseError(Exception):
-    """Base class: ``str(err)`` is one sentence that says what to do."""
+    """Base class: ``str(err)`` is one sentence that says what to do (never several lines)."""
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(one_line(message), *args)
 
     def _render_traceback_(self) -> list[str]:
         # IPython calls this instead of formatting the full traceback.
@@ -17,15 +37,21 @@ class CourseError(Exception):
 
 
 class EngineUnavailable(CourseError):
-    """No Docker engine answers, or the socket may not be used."""
+    """No Docker engine answers, the socket may not be used, or the engine went away."""
 
 
 class BadInput(CourseError):
     """The caller asked for something the course cannot do (unknown mode, bad target…)."""
 
 
+#: How :class:`DockerRefused` writes Docker's reason and status into its sentence.
+_REFUSAL = re.compile(r"^Docker refused to .*?: (?P<reason>.*) \(HTTP (?P<status>\d{3})\); ")
+
+
 class DockerRefused(CourseError):
     """The engine refused a request; the message quotes Docker's own reason.
+
+    The sentence reads ``Docker refused to WHAT: REASON (HTTP STATUS); FIX.``
 
     Attributes:
         status: the HTTP status the daemon answered with (403, 404, 409 …).
@@ -34,8 +60,27 @@ class DockerRefused(CourseError):
 
     def __init__(self, message: str, *, status: int | None = None, reason: str = "") -> None:
         super().__init__(message)
+        if status is None and not reason:
+            # Rebuilt from the sentence alone (a replayed refusal): read both back.
+            match = _REFUSAL.match(str(self))
+            if match:
+                status, reason = int(match["status"]), match["reason"]
         self.status = status
         self.reason = reason
+
+
+class CommandFailed(CourseError):
+    """A command run inside a course container exited with a non-zero status.
+
+    Attributes:
+        exit_code: the command's exit status (None when rebuilt from a replayed sentence).
+        output: what it printed (stdout and stderr together).
+    """
+
+    def __init__(self, message: str, *, exit_code: int | None = None, output: str = "") -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.output = output
 
 
 class ImageUnavailable(CourseError):
@@ -51,9 +96,12 @@ class ParseError(CourseError):
     """
 
     def __init__(self, reason: str, *, lineno: int = 0, line: str = "") -> None:
-        where = f"line {lineno} ({line.strip()[:60]!r})" if lineno else "the input"
-        super().__init__(
-            f"Cannot parse {where}: {reason}; pass the unmodified output of `ip addr`."
-        )
+        if reason.startswith("Cannot parse ") and not lineno:
+            super().__init__(reason)  # rebuilt from its own sentence (replay, pickling)
+        else:
+            where = f"line {lineno} ({line.strip()[:60]!r})" if lineno else "the input"
+            super().__init__(
+                f"Cannot parse {where}: {reason}; pass the unmodified output of `ip addr`."
+            )
         self.lineno = lineno
         self.line = line

@@ -18,8 +18,8 @@ import datetime as _dt
 import itertools
 import os
 import platform
+import re
 import threading
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,14 @@ import docker
 
 from . import sessions
 from .engine import connect, engine_address, translated
-from .errors import BadInput, CourseError, EngineUnavailable
+from .errors import (
+    BadInput,
+    CommandFailed,
+    CourseError,
+    DockerRefused,
+    EngineUnavailable,
+    as_clause,
+)
 from .image import ensure_image
 from .ipaddr import Interface, parse_ip_addr
 from .replay import RECORDINGS, Recording, backend_choice, recorded, replayable
@@ -39,14 +46,28 @@ DEFAULT_LIFETIME = 900
 #: Resource limits of every course container.
 MEM_LIMIT = "32m"
 PIDS_LIMIT = 64
+#: How ``docker stop`` (and an engine shutting down) stops a course container: ``sleep``
+#: as PID 1 ignores SIGTERM, so Docker's default would only wait 10 s before killing it.
+STOP_SIGNAL = "SIGKILL"
+#: The networks every engine starts with, and their drivers (``docker network ls``).
+DEFAULT_NETWORKS = {"bridge": "bridge", "host": "host", "none": "null"}
+#: Options fixed for every course container (limits, labels' safety net, expiry).
+FIXED_OPTIONS = ("mem_limit", "pids_limit", "security_opt", "auto_remove", "image")
+#: What a role (the word in a name) may hold: what Docker allows in names.
+ROLE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}")
+#: Generated names tried before giving up when a learner's object holds the name.
+NAME_ATTEMPTS = 20
 
-_open_labs: weakref.WeakSet[Lab] = weakref.WeakSet()
+#: Live Labs not closed yet: closed at interpreter exit (strong references, so a
+#: Lab whose variable was reassigned still removes its objects).
+_open_labs: set[Lab] = set()
 
 
 @atexit.register
 def _close_open_labs() -> None:
     for lab in list(_open_labs):
-        lab.close()
+        with contextlib.suppress(Exception):
+            lab.close()
 
 
 @replayable
@@ -76,6 +97,10 @@ def _ref_id(obj: Any) -> str:
     return obj if isinstance(obj, str) else obj.id
 
 
+def _describe_ref(obj: Any) -> str:
+    return getattr(obj, "name", None) or str(obj)[:12]
+
+
 class Lab:
     """A course session. Similar to a shell in which you run ``docker run --label …``.
 
@@ -90,6 +115,7 @@ class Lab:
         reap: remove what dead sessions on this machine left behind.
 
     Raises:
+        BadInput: an unknown backend or a lifetime that is not a positive number of seconds.
         EngineUnavailable: live was asked for and no engine answers.
         ImageUnavailable: the course image can be neither found nor built.
     """
@@ -115,7 +141,15 @@ class Lab:
         self._probe: ContainerRef | None = None
         self._probe_lock = threading.Lock()
         self._depth = 0
+        self._lock: sessions.SessionLock | None = None
+        self._saved = False
         self.reaped: list[sessions.Orphan] = []
+        self.reap_failures: list[tuple[sessions.Orphan, str]] = []
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
+            raise BadInput(
+                f"lifetime is {lifetime!r}: pass a whole number of seconds of at least 1 "
+                f"(the default is {DEFAULT_LIFETIME})."
+            )
         choice = (backend or backend_choice()).lower()
         if choice not in ("auto", "live", "replay"):
             raise BadInput(f"COURSE_BACKEND is {choice!r}: set it to live, replay or auto.")
@@ -152,25 +186,31 @@ class Lab:
         self.labels = sessions.labels_for(self.session)
         _open_labs.add(self)
         try:
-            self.image = ensure_image(self.client)
             if reap:
-                orphans = sessions.find_orphans(self.client)
-                self.reaped = sessions.remove_orphans(self.client, orphans)
+                self._reap()
+            self.image = ensure_image(self.client)
+            if os.environ.get("COURSE_RECORD_DIR"):
+                self.recorder = Recording(self._meta())
         except BaseException:
             self.close()
             raise
-        if os.environ.get("COURSE_RECORD_DIR"):
-            self.recorder = Recording(self._meta())
+
+    def _reap(self) -> None:
+        """Remove what dead sessions left (see :mod:`course_helpers.sessions`)."""
+        orphans = sessions.find_orphans(self.client)
+        self.reaped = sessions.remove_orphans(self.client, orphans, failures=self.reap_failures)
 
     def _meta(self) -> dict[str, Any]:
-        version = self.client.version()
+        with translated("ask for the engine's version"):
+            version = self.client.version()
+            info = self.client.info()
         return {
             "chapter": self.chapter,
             "session": self.session,
             "image": self.image,
             "engine": version.get("Version"),
             "api": version.get("ApiVersion"),
-            "os": self.client.info().get("OperatingSystem"),
+            "os": info.get("OperatingSystem"),
             "host": platform.node(),
             "date": _dt.date.today().isoformat(),
         }
@@ -195,7 +235,8 @@ class Lab:
     def describe(self) -> str:
         """One line: LIVE with engine and host, or REPLAY with what was recorded where and when."""
         if self.is_live:
-            version = self.client.version()
+            with translated("ask for the engine's version"):
+                version = self.client.version()
             return (f"LIVE: Docker Engine {version.get('Version')} at {engine_address()} "
                     f"on {platform.node()}")
         meta = self.recording.meta
@@ -211,7 +252,16 @@ class Lab:
 
     # -- names and bookkeeping ---------------------------------------------
     def name(self, role: str) -> str:
-        """A fresh name for an object of this session: ``dnc-<session>-<role>-<n>``."""
+        """A fresh name for an object of this session: ``dnc-<session>-<role>-<n>``.
+
+        Raises:
+            BadInput: ``role`` holds characters Docker does not allow in names.
+        """
+        if not isinstance(role, str) or not ROLE.fullmatch(role):
+            raise BadInput(
+                f"The role {role!r} cannot go into a name: use letters, digits, '.', '_' or '-' "
+                "(up to 41 characters), such as role='web'."
+            )
         return f"dnc-{self.session}-{role}-{next(self._counter)}"
 
     @property
@@ -229,6 +279,32 @@ class Lab:
             raise BadInput("This Lab is closed: create a new one with `lab = Lab()`.")
 
     # -- containers ----------------------------------------------------------
+    @staticmethod
+    def _refuse_unsafe(name: str, network_mode: str, options: dict[str, Any]) -> None:
+        """Refuse what the course never does to a container (see DESIGN: safety rules)."""
+        fixed = sorted(set(options) & set(FIXED_OPTIONS))
+        if fixed:
+            raise BadInput(
+                f"{', '.join(fixed)} cannot be changed for course containers (they keep memory "
+                "and pid limits and remove themselves): leave those options out."
+            )
+        if options.get("privileged"):
+            raise BadInput(
+                "Course containers never run privileged: leave out privileged=True "
+                "(every lesson works without it)."
+            )
+        mounts = repr(options.get("volumes")) + repr(options.get("mounts"))
+        if "docker.sock" in mounts:
+            raise BadInput(
+                "Course containers never get the Docker socket: leave out that volume "
+                "(the Lab talks to Docker for them)."
+            )
+        if network_mode in (f"container:{name}", f"container:/{name}"):
+            raise BadInput(
+                f"Container {name} cannot join its own network namespace: pass another "
+                "running container as the target (network_mode='container:OTHER')."
+            )
+
     @recorded
     def start_container(
         self, role: str, *, network_mode: str = "bridge", command: list[str] | None = None,
@@ -242,29 +318,45 @@ class Lab:
             role: a word that goes into the name (``bridge``, ``web`` …).
             network_mode: ``bridge``, ``host``, ``none``, ``container:ID`` or a network name.
             command: what to run; by default ``sleep <lifetime>``.
-            **options: further ``containers.create`` options (``ports``, ``hostname`` …).
+            **options: further ``containers.create`` options (``ports``, ``hostname`` …);
+                ``name=`` picks the name yourself, ``labels=`` adds labels.
 
         Returns:
             The started container's name and id.
 
         Raises:
-            DockerRefused: the engine refused; nothing is left behind.
+            BadInput: an unsafe or fixed option, or a container joining itself.
+            DockerRefused: the engine refused (a name in use …); nothing is left behind.
+            EngineUnavailable: the engine went away; what was half-made is removed by
+                :meth:`close` or the next session.
         """
         self._check_open()
-        name = options.pop("name", None) or self.name(role)
-        with translated(f"create container {name}"):
-            container = self.client.containers.create(
-                self.image,
-                command=command or ["sleep", str(self.lifetime)],
-                name=name,
-                labels=self.labels,
-                network_mode=network_mode,
-                mem_limit=MEM_LIMIT,
-                pids_limit=PIDS_LIMIT,
-                security_opt=["no-new-privileges"],
-                auto_remove=True,
-                **options,
-            )
+        options = dict(options)
+        chosen = options.pop("name", None)
+        labels = {**(options.pop("labels", None) or {}), **self.labels}
+        for attempt in range(NAME_ATTEMPTS):
+            name = chosen or self.name(role)
+            self._refuse_unsafe(name, network_mode, options)
+            try:
+                with translated(f"create container {name}"):
+                    container = self.client.containers.create(
+                        self.image,
+                        command=command or ["sleep", str(self.lifetime)],
+                        name=name,
+                        labels=labels,
+                        network_mode=network_mode,
+                        mem_limit=MEM_LIMIT,
+                        pids_limit=PIDS_LIMIT,
+                        security_opt=["no-new-privileges"],
+                        auto_remove=True,
+                        **{"stop_signal": STOP_SIGNAL, **options},
+                    )
+            except DockerRefused as exc:
+                # A generated name a learner's own container already holds: take the next one.
+                if chosen or exc.status != 409 or attempt == NAME_ATTEMPTS - 1:
+                    raise
+                continue
+            break
         with self._mutex:
             self._containers[container.id] = name
         try:
@@ -280,23 +372,17 @@ class Lab:
 
         Raises:
             BadInput: the container is not one of this session's.
+            EngineUnavailable: the engine went away (the container stays on the list).
         """
         if not self.is_live:
             return
         cid = _ref_id(container)
         if cid not in self._containers:
             raise BadInput(
-                f"Container {cid[:12]} was not created by this Lab, so the course will not "
-                "remove it: use `docker rm` yourself if you mean to."
+                f"Container {_describe_ref(container)} was not created by this Lab, so the "
+                "course will not remove it: use `docker rm` yourself if you mean to."
             )
-        with translated(f"remove container {self._containers[cid]}"):
-            try:
-                self.client.api.remove_container(cid, force=True)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as exc:
-                if "in progress" not in str(exc):  # auto-remove already under way
-                    raise
+        sessions.remove_container(self.client, cid, self._containers[cid])
         with self._mutex:
             self._containers.pop(cid, None)
 
@@ -311,18 +397,35 @@ class Lab:
             command: an argv list, or a string run by ``sh -c``.
 
         Raises:
-            CourseError: the command failed; the message holds its output.
+            CommandFailed: the command exited non-zero; the message holds its output.
+            DockerRefused: no such container, or it is not running.
         """
         ref = _ref_id(container)
         cmd = ["sh", "-c", command] if isinstance(command, str) else list(command)
-        with translated(f"run {' '.join(cmd)!r} in {ref}"):
-            exec_id = self.client.api.exec_create(ref, cmd)["Id"]
-            output = self.client.api.exec_start(exec_id).decode(errors="replace")
-            code = self.client.api.exec_inspect(exec_id)["ExitCode"]
+        shown = " ".join(cmd)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        try:
+            with translated(f"run `{shown}` in {_describe_ref(container)}"):
+                exec_id = self.client.api.exec_create(ref, cmd)["Id"]
+                output = self.client.api.exec_start(exec_id).decode(errors="replace")
+                code = self.client.api.exec_inspect(exec_id)["ExitCode"]
+        except DockerRefused as exc:
+            if exc.status != 404 or ref not in self._containers:
+                raise
+            with self._mutex:  # it expired, or an engine restart removed it: forget it
+                name = self._containers.pop(ref, ref[:12])
+            raise DockerRefused(
+                f"Docker refused to run `{shown}` in {name}: {as_clause(exc.reason)} (HTTP 404); "
+                "that course container is gone (its lifetime ended, or the engine restarted), so "
+                "start a new one with lab.start_container().",
+                status=404, reason=exc.reason,
+            ) from None
         if code != 0:
-            raise CourseError(
-                f"`{' '.join(cmd)}` failed in {getattr(container, 'name', ref)} (exit {code}): "
-                f"{output.strip()[:200]}"
+            text = " | ".join(line.strip() for line in output.strip().splitlines()).rstrip(".")
+            raise CommandFailed(
+                f"`{shown}` failed in {_describe_ref(container)} (exit {code}): "
+                f"{text[:200] or 'no output'}.",
+                exit_code=code, output=output,
             )
         return output
 
@@ -338,6 +441,24 @@ class Lab:
                 self._probe = self.start_container("host", network_mode="host")
             return self._probe
 
+    def _with_probe(self, fn):
+        """``fn(probe)``; if the probe has gone (it expired, the engine restarted), once more
+        with a new one."""
+        probe = self.host_probe()
+        try:
+            return fn(probe)
+        except DockerRefused as exc:
+            if not self.is_live or exc.status not in (404, 409):
+                raise
+        with self._probe_lock:
+            if self._probe == probe:
+                self._probe = None
+        if probe.id in self._containers:
+            self._remove_quietly(probe.id)
+            with self._mutex:
+                self._containers.pop(probe.id, None)
+        return fn(self.host_probe())
+
     @recorded
     def host_interfaces(self) -> list[Interface]:
         """The Docker host's interfaces, read from inside a host-mode container.
@@ -345,7 +466,7 @@ class Lab:
         Similar to ``docker run --rm --network host IMAGE ip addr``. Reading them
         this way also works where the engine runs in a VM (Docker Desktop).
         """
-        return self.ip_addr(self.host_probe())
+        return self._with_probe(self.ip_addr)
 
     # -- networks -------------------------------------------------------------
     @recorded
@@ -354,12 +475,27 @@ class Lab:
 
         Args:
             role: a word that goes into the name.
-            **options: further ``networks.create`` options (``driver``, ``ipam`` …).
+            **options: further ``networks.create`` options (``driver``, ``ipam`` …);
+                ``name=`` picks the name yourself.
+
+        Raises:
+            DockerRefused: the engine refused (the name is taken …); nothing is left behind.
         """
         self._check_open()
-        name = options.pop("name", None) or self.name(role)
-        with translated(f"create network {name}"):
-            network = self.client.networks.create(name, labels=self.labels, **options)
+        options = dict(options)
+        chosen = options.pop("name", None)
+        labels = {**(options.pop("labels", None) or {}), **self.labels}
+        options.setdefault("check_duplicate", True)  # as the CLI does: a taken name is a 409
+        for attempt in range(NAME_ATTEMPTS):
+            name = chosen or self.name(role)
+            try:
+                with translated(f"create network {name}"):
+                    network = self.client.networks.create(name, labels=labels, **options)
+            except DockerRefused as exc:
+                if chosen or exc.status != 409 or attempt == NAME_ATTEMPTS - 1:
+                    raise
+                continue
+            break
         with self._mutex:
             self._networks[network.id] = name
         return NetworkRef(name, network.id)
@@ -374,14 +510,66 @@ class Lab:
         nid = _ref_id(network)
         if nid not in self._networks:
             raise BadInput(
-                f"Network {getattr(network, 'name', nid)} was not created by this Lab, so the "
+                f"Network {_describe_ref(network)} was not created by this Lab, so the "
                 "course will not remove it: use `docker network rm` yourself if you mean to."
             )
-        with translated(f"remove network {self._networks[nid]}"), \
-                contextlib.suppress(docker.errors.NotFound):
-            self.client.api.remove_network(nid)
+        sessions.remove_network(self.client, nid, self._networks[nid])
         with self._mutex:
             self._networks.pop(nid, None)
+
+    @recorded
+    def try_remove_network(self, network: NetworkRef | str) -> str:
+        """Ask Docker to remove a network, to see what it answers. Similar to ``docker network rm``.
+
+        Only two kinds of network are ever sent to Docker: the three default
+        ones (``bridge``, ``host``, ``none``: Docker refuses, and that refusal is
+        the lesson) and networks this Lab created (removed by full id). Anything
+        else, a learner's own network above all, is refused before Docker is asked.
+
+        Args:
+            network: a name, an id, or a :class:`NetworkRef`.
+
+        Returns:
+            The removed network's name, as ``docker network rm`` prints it.
+
+        Raises:
+            DockerRefused: Docker refused; ``reason`` holds its words ("bridge is a
+                pre-defined network and cannot be removed", "… has active endpoints").
+            BadInput: the network is neither a default one nor this Lab's.
+        """
+        self._check_open()
+        ref = network if isinstance(network, str) else getattr(network, "id", None)
+        if not isinstance(ref, str) or not ref.strip():
+            raise BadInput(
+                f"{network!r} does not name a network: pass a network's name or id, "
+                "or what lab.create_network() returned."
+            )
+        ref = ref.strip()
+        for nid, name in list(self._networks.items()):
+            if ref in (nid, name):
+                self.remove_network(nid)
+                return name
+        with translated(f"look up network {ref}"):
+            info = self.client.api.inspect_network(ref)
+        nid, name, labels = info["Id"], info["Name"], info.get("Labels") or {}
+        if nid in self._networks:
+            self.remove_network(nid)
+            return name
+        if DEFAULT_NETWORKS.get(name) == info.get("Driver") and not labels:
+            with translated(f"remove network {name}"):
+                self.client.api.remove_network(nid)
+            return name
+        owner = labels.get(sessions.LABEL_SESSION)
+        if labels.get(sessions.LABEL_COURSE) == sessions.COURSE_VALUE and owner:
+            raise BadInput(
+                f"Network {name} belongs to another course session ({owner}), so this Lab will "
+                "not remove it: close that session's Lab, or run `python -m course_helpers "
+                "cleanup` once it has ended."
+            )
+        raise BadInput(
+            f"Network {name} was not created by the course, so the course will not remove it: "
+            f"use `docker network rm {name}` yourself if you mean to."
+        )
 
     # -- the modes ------------------------------------------------------------
     @recorded
@@ -406,36 +594,66 @@ class Lab:
 
     # -- closing --------------------------------------------------------------
     def close(self) -> None:
-        """Remove every container, then every network, this session created (idempotent).
+        """Remove every container, then every network, this session created.
 
-        A recording Lab also writes its recording here.
+        Idempotent; calling it again retries what could not be removed the
+        first time (the engine was away). Objects Docker refuses to remove (a
+        learner attached their own container to a course network) are left
+        to the reaper, which tries again from the next session. A recording
+        Lab also writes its recording here.
         """
-        if self.closed:
+        if not self.is_live:
+            self.closed = True
+            return
+        if self.closed and not (self._containers or self._networks):
             return
         self.closed = True
-        if not self.is_live:
-            return
         try:
+            self._adopt_labelled()
             ids = list(reversed(self._containers))
-            if ids:
+            try:
                 with ThreadPoolExecutor(max_workers=4) as pool:
                     list(pool.map(self._remove_quietly, ids))
+            except RuntimeError:  # at interpreter exit no new threads start: one by one
+                for cid in ids:
+                    self._remove_quietly(cid)
             for nid in list(reversed(self._networks)):
                 try:
-                    self.client.api.remove_network(nid)
-                except docker.errors.NotFound:
-                    pass
-                except Exception:  # noqa: BLE001 - engine gone: the reaper gets it later
-                    continue
-                self._networks.pop(nid, None)
-            if self.recorder is not None:
+                    sessions.remove_network(self.client, nid, self._networks[nid])
+                except CourseError:
+                    continue  # in use by someone else's container, or the engine is gone
+                with self._mutex:
+                    self._networks.pop(nid, None)
+            if self.recorder is not None and not self._saved:
+                self._saved = True
                 self.recorder.save(Path(os.environ["COURSE_RECORD_DIR"]) / f"{self.chapter}.json")
         finally:
-            if not self._containers and not self._networks:
-                self._lock.release()
+            leftovers = bool(self._containers or self._networks)
+            if self._lock is not None:
+                if self._lock.held:
+                    # Leftovers keep the lock file as a tombstone: the reaper removes them later.
+                    self._lock.release(tombstone=leftovers)
+                elif not leftovers:  # a second close() removed what the first could not
+                    sessions.forget_session(self.session, self._lock.directory)
             _open_labs.discard(self)
 
+    def _adopt_labelled(self) -> None:
+        """Add objects carrying this session's label that the bookkeeping missed
+        (a call interrupted between Docker's answer and the bookkeeping)."""
+        selector = sessions.course_selector(self.session)
+        try:
+            with translated("list this session's objects"):
+                containers = self.client.api.containers(all=True, filters=selector)
+                networks = self.client.api.networks(filters=selector)
+        except CourseError:
+            return
+        with self._mutex:
+            for c in containers:
+                self._containers.setdefault(c["Id"], (c.get("Names") or ["?"])[0].lstrip("/"))
+            for n in networks:
+                self._networks.setdefault(n["Id"], n.get("Name", "?"))
+
     def _remove_quietly(self, cid: str) -> None:
-        # The engine may be gone: then the reaper removes the container later.
+        # The engine may be gone: then close() again, or the reaper, removes it later.
         with contextlib.suppress(Exception):
             self.remove_container(cid)

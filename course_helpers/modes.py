@@ -11,10 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import docker
-
 from .engine import translated
-from .errors import BadInput
+from .errors import BadInput, DockerRefused
 from .ipaddr import Interface, by_index, parse_ip_addr
 from .replay import replayable
 
@@ -107,17 +105,22 @@ def cli_line(mode: str, image: str, target: str | None = None) -> str:
 def check_mode(mode: str, target: Any = None) -> tuple[str, Any]:
     """Validate a mode (and split ``container:NAME``); return (mode, target).
 
+    Modes are matched without regard to case or surrounding blanks (``" Bridge"`` is bridge).
+
     Raises:
         BadInput: unknown mode, or container mode without a target.
     """
-    if isinstance(mode, str) and mode.startswith("container:"):
-        mode, target = "container", target or mode.split(":", 1)[1]
+    if isinstance(mode, str):
+        mode = mode.strip()
+        if mode.lower().startswith("container:"):
+            mode, target = "container", target or mode.split(":", 1)[1].strip()
+        mode = mode.lower()
     if mode not in MODES:
         raise BadInput(
             f"Unknown network mode {mode!r}: choose one of {', '.join(MODES)} "
             "(container mode also needs target=NAME)."
         )
-    if mode == "container" and not target:
+    if mode == "container" and (target is None or (isinstance(target, str) and not target.strip())):
         raise BadInput(
             "Container mode joins another container's network: pass target=NAME "
             "(a running container's name or id, or a ModeSnapshot)."
@@ -125,21 +128,42 @@ def check_mode(mode: str, target: Any = None) -> tuple[str, Any]:
     return mode, target
 
 
+def target_ref(target: Any) -> str:
+    """The id or name a target stands for (a name, an id, a ContainerRef, a Container or a
+    ModeSnapshot).
+
+    Raises:
+        BadInput: the target is none of those.
+    """
+    ref = getattr(target, "container_id", None) or getattr(target, "id", None) or target
+    if not isinstance(ref, str) or not ref.strip():
+        raise BadInput(
+            f"{target!r} cannot be a target: pass a running container's name or id, "
+            "a ContainerRef or a ModeSnapshot."
+        )
+    return ref.strip()
+
+
 def resolve_target(lab: Lab, target: Any) -> Container:
     """The running container to join; never modified, only read.
+
+    Similar to ``docker inspect TARGET``.
 
     Raises:
         BadInput: no such container, or it is not running.
     """
-    ref = getattr(target, "container_id", None) or getattr(target, "id", None) or str(target)
-    with translated(f"look up container {ref}"):
-        try:
+    ref = target_ref(target)
+    try:
+        with translated(f"look up container {ref}"):
             container = lab.client.containers.get(ref)
-        except docker.errors.NotFound:
-            raise BadInput(
-                f"There is no container {ref!r} to join: start it first (`docker ps -a` lists "
-                "containers) or pass the name of a running one."
-            ) from None
+    except DockerRefused as exc:
+        if exc.status != 404:
+            raise
+        raise BadInput(
+            f"There is no container {ref!r} to join: start it first (`docker ps -a` lists "
+            "containers; course containers remove themselves when their lifetime ends) or pass "
+            "the name of a running one."
+        ) from None
     if container.status != "running":
         raise BadInput(
             f"Container {container.name} is {container.status}, and only a running container's "
@@ -182,6 +206,13 @@ def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: Container | 
     )
 
 
+def _discard(lab: Lab, started: list[ContainerRef]) -> None:
+    """Remove what a failed snapshot started (never the Lab's host probe)."""
+    for ref in started:
+        if ref != lab._probe:
+            lab._remove_quietly(ref.id)
+
+
 def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     """Start a container in ``mode`` and snapshot what it sees.
 
@@ -193,30 +224,37 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
         lab: the session that owns the container.
         mode: ``bridge``, ``host``, ``none``, ``container`` or ``container:NAME``.
         target: for container mode, the container to join (name, id, Container
-            or ModeSnapshot). It is joined, never modified.
+            or ModeSnapshot). It is joined, never modified. A container-mode
+            snapshot is a fine target: the new container joins the same namespace.
 
     Returns:
         The snapshot.
 
     Raises:
         BadInput: unknown mode; container mode without a usable target.
-        DockerRefused: the engine refused.
+        DockerRefused: the engine refused; what this call started is removed again.
     """
     mode, target = check_mode(mode, target)
     lab._check_open()
     if mode == "host":
-        return _snapshot(lab, mode, lab.host_probe(), None, None)
+        return lab._with_probe(lambda probe: _snapshot(lab, mode, probe, None, None))
     joined = resolve_target(lab, target) if mode == "container" else None
     network_mode = f"container:{joined.id}" if joined else mode
-    if mode != "bridge":
-        container = lab.start_container(mode, network_mode=network_mode)
-        return _snapshot(lab, mode, container, joined, None)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        probe = pool.submit(lab.host_probe)
-        container = lab.start_container(mode, network_mode=network_mode)
-        host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
-        reading = _read(lab, container)
-        return _snapshot(lab, mode, container, None, host_ifaces.result(), reading)
+    started: list[ContainerRef] = []
+    try:
+        if mode != "bridge":
+            started.append(lab.start_container(mode, network_mode=network_mode))
+            return _snapshot(lab, mode, started[0], joined, None)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            probe = pool.submit(lab.host_probe)  # starts alongside, if not running yet
+            started.append(lab.start_container(mode, network_mode=network_mode))
+            # Read the host side only once the container runs: its veth must be in place.
+            host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
+            reading = _read(lab, started[0])
+            return _snapshot(lab, mode, started[0], None, host_ifaces.result(), reading)
+    except BaseException:
+        _discard(lab, started)
+        raise
 
 
 def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
@@ -226,19 +264,34 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
 
     Returns:
         ``{"bridge": …, "host": …, "none": …, "container": …}``.
+
+    Raises:
+        BadInput: a target that is missing or not running.
+        DockerRefused: the engine refused; what this call started is removed again.
     """
     lab._check_open()
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        probe = pool.submit(lab.host_probe)
-        none = pool.submit(lab.start_container, "none", network_mode="none")
-        bridge = lab.start_container("bridge", network_mode="bridge")
-        joined = resolve_target(lab, target) if target else bridge
-        joiner = lab.start_container("container", network_mode=f"container:{joined.id}")
-        host_ifaces = pool.submit(lab.ip_addr, probe.result())
-        futures = {
-            "bridge": pool.submit(_snapshot, lab, "bridge", bridge, None, host_ifaces.result()),
-            "host": pool.submit(_snapshot, lab, "host", probe.result(), None, None),
-            "none": pool.submit(_snapshot, lab, "none", none.result(), None, None),
-            "container": pool.submit(_snapshot, lab, "container", joiner, joined, None),
-        }
-        return {mode: fut.result() for mode, fut in futures.items()}
+    joined = resolve_target(lab, target) if target is not None else None
+    started: list[ContainerRef] = []
+    none = None
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            probe = pool.submit(lab.host_probe)
+            none = pool.submit(lab.start_container, "none", network_mode="none")
+            bridge = lab.start_container("bridge", network_mode="bridge")
+            started.append(bridge)
+            joined = joined or bridge
+            joiner = lab.start_container("container", network_mode=f"container:{joined.id}")
+            started.append(joiner)
+            host_ifaces = pool.submit(lab.ip_addr, probe.result())
+            futures = {
+                "bridge": pool.submit(_snapshot, lab, "bridge", bridge, None, host_ifaces.result()),
+                "host": pool.submit(_snapshot, lab, "host", probe.result(), None, None),
+                "none": pool.submit(_snapshot, lab, "none", none.result(), None, None),
+                "container": pool.submit(_snapshot, lab, "container", joiner, joined, None),
+            }
+            return {mode: fut.result() for mode, fut in futures.items()}
+    except BaseException:
+        if none is not None and none.done() and none.exception() is None:
+            started.append(none.result())
+        _discard(lab, started)
+        raise

@@ -6,12 +6,27 @@ Introduced in chapter 00 (setup). Every container and network a
 kernel drops that lock when the process dies, even by SIGKILL, so the reaper
 can tell a dead session's leftovers from a live one's. Similar to
 ``docker ps -a --filter label=…`` followed by ``docker rm -f ID``.
+
+Rules the reaper keeps:
+
+- Only objects carrying the course label *and* a well-formed session id, made
+  on this machine, are considered; anything else (the learner's objects,
+  whatever their names) is never looked at again.
+- An object is removed only when its session's lock is free, i.e. the process
+  that made it is gone. A lock file appears already locked (it is locked under
+  a temporary name, then hard-linked into place), so a session being born is
+  never mistaken for a dead one.
+- A dead session's lock file stays as a tombstone until its objects are gone,
+  so its id is never handed to a new session meanwhile.
+- Removal is by full id, containers before networks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import re
 import secrets
 import socket
 import tempfile
@@ -21,63 +36,160 @@ from pathlib import Path
 import docker
 
 from .engine import translated
+from .errors import CourseError, DockerRefused
 
 LABEL_PREFIX = "io.github.docker-networking-course"
 LABEL_COURSE = f"{LABEL_PREFIX}.course"
 LABEL_SESSION = f"{LABEL_PREFIX}.session"
 LABEL_HOST = f"{LABEL_PREFIX}.host"
+#: The folder holding the session's lock file (sessions may use different ones).
+LABEL_LOCK_DIR = f"{LABEL_PREFIX}.lock-dir"
 COURSE_VALUE = "docker-networking"
+#: What a session id looks like; objects claiming any other id are not the course's.
+SESSION_ID = re.compile(r"[0-9a-f]{8,32}")
+#: Seconds to wait for a container Docker is already removing (auto-remove) to be gone.
+REMOVAL_WAIT = 15
 
 
 def lock_dir() -> Path:
     """Where session lock files live (shared by every user of this machine)."""
     path = Path(os.environ.get("COURSE_LOCK_DIR") or Path(tempfile.gettempdir()) / "dnc-sessions")
-    path.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if info.st_uid == os.getuid() and info.st_mode & 0o1777 != 0o1777:
+                os.chmod(path, 0o1777)
+    else:
+        os.chmod(path, 0o1777)  # every user's sessions lock here; sticky, like /tmp
     return path
+
+
+def _lock_path(session: str, directory: Path | str | None = None) -> Path:
+    return Path(directory or lock_dir()) / f"{session}.lock"
 
 
 class SessionLock:
     """An ``flock`` held for as long as the session lives.
 
+    The lock file is created and locked under a temporary name, then
+    hard-linked to ``<session>.lock``; the link fails when that name exists
+    (a live session, or a dead one's tombstone), and another id is drawn.
+
     Args:
         session: the session id; a new random one when None.
+        directory: where the lock file goes; by default :func:`lock_dir`.
+
+    Raises:
+        CourseError: the lock folder cannot be written, or ``session`` is taken.
     """
 
-    def __init__(self, session: str | None = None) -> None:
-        self.session = session or secrets.token_hex(4)
-        self.path = lock_dir() / f"{self.session}.lock"
-        self._fh = self.path.open("a+")
-        os.chmod(self.path, 0o644)
-        fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    def __init__(self, session: str | None = None, directory: Path | None = None) -> None:
+        self.directory = Path(directory or lock_dir())
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".new-", suffix=".lock", dir=self.directory)
+        except OSError:
+            raise CourseError(
+                f"Cannot create a session lock in {self.directory}: set COURSE_LOCK_DIR to a "
+                "folder you may write to."
+            ) from None
+        self._fh = os.fdopen(fd, "a+")
+        try:
+            os.fchmod(fd, 0o644)
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            for _ in range(64):
+                candidate = session or secrets.token_hex(4)
+                try:
+                    os.link(tmp, _lock_path(candidate, self.directory))
+                except FileExistsError:
+                    if session:
+                        raise CourseError(
+                            f"Session id {session} is in use or left objects behind: let the "
+                            "course pick an id (pass no session)."
+                        ) from None
+                    continue
+                break
+            else:  # pragma: no cover - 64 collisions of 32 random bits
+                raise CourseError("Could not find a free session id: run the cell again.")
+        except BaseException:
+            self._fh.close()
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        self.session = candidate
+        self.path = _lock_path(candidate, self.directory)
 
-    def release(self) -> None:
-        """Drop the lock and delete the file (idempotent)."""
+    @property
+    def held(self) -> bool:
+        """True until :meth:`release`."""
+        return not self._fh.closed
+
+    def release(self, *, tombstone: bool = False) -> None:
+        """Drop the lock (idempotent).
+
+        Args:
+            tombstone: keep the (now unlocked) file, because objects of the
+                session remain: the reaper removes them, then the file.
+        """
         if self._fh.closed:
             return
-        self.path.unlink(missing_ok=True)
+        if not tombstone:
+            with contextlib.suppress(OSError):
+                if os.stat(self.path).st_ino == os.fstat(self._fh.fileno()).st_ino:
+                    self.path.unlink()
         self._fh.close()
 
 
-def session_alive(session: str) -> bool:
-    """True while some process on this machine holds the session's lock."""
-    path = lock_dir() / f"{session}.lock"
+def session_alive(session: str, directory: Path | str | None = None) -> bool:
+    """True while some process on this machine holds the session's lock.
+
+    Args:
+        session: the session id.
+        directory: the lock folder the session used; by default :func:`lock_dir`.
+    """
+    if not SESSION_ID.fullmatch(session or ""):
+        return False
     try:
-        fh = path.open("r")
+        fh = _lock_path(session, directory).open("r")
     except OSError:
         return False
     with fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
         fcntl.flock(fh, fcntl.LOCK_UN)
-    path.unlink(missing_ok=True)
     return False
+
+
+def machine_name() -> str:
+    """This machine's name in the labels: ``COURSE_HOST`` if set, else the host name.
+
+    A reaper only judges objects labelled with its own machine name: sessions
+    on other machines (or that chose another ``COURSE_HOST``) cannot be seen
+    from here, so their objects are never taken for orphans.
+    """
+    return os.environ.get("COURSE_HOST") or socket.gethostname()
 
 
 def labels_for(session: str) -> dict[str, str]:
     """The labels every object of a session carries."""
-    return {LABEL_COURSE: COURSE_VALUE, LABEL_SESSION: session, LABEL_HOST: socket.gethostname()}
+    return {
+        LABEL_COURSE: COURSE_VALUE,
+        LABEL_SESSION: session,
+        LABEL_HOST: machine_name(),
+        LABEL_LOCK_DIR: str(lock_dir()),
+    }
+
+
+def course_selector(session: str | None = None) -> dict[str, list[str]]:
+    """A ``filters`` argument selecting course objects (of one session, if given)."""
+    labels = [f"{LABEL_COURSE}={COURSE_VALUE}"]
+    if session:
+        labels.append(f"{LABEL_SESSION}={session}")
+    return {"label": labels}
 
 
 @dataclass(frozen=True)
@@ -88,47 +200,153 @@ class Orphan:
     id: str
     name: str
     session: str
+    lock_dir: str = ""
+
+
+def _owner(labels: dict[str, str] | None) -> tuple[str, str] | None:
+    """(session, lock folder) of a course object made on this machine, else None."""
+    labels = labels or {}
+    session = labels.get(LABEL_SESSION, "")
+    if labels.get(LABEL_COURSE) != COURSE_VALUE or not SESSION_ID.fullmatch(session):
+        return None
+    if labels.get(LABEL_HOST) != machine_name():
+        return None  # made from another machine: its sessions cannot be seen from here
+    folder = labels.get(LABEL_LOCK_DIR) or str(lock_dir())
+    if not os.path.isabs(folder):
+        return None
+    return session, folder
 
 
 def find_orphans(client: docker.DockerClient) -> list[Orphan]:
     """Course objects made on this machine by sessions that no longer run.
 
-    Objects made from another machine (another ``LABEL_HOST``) are left alone:
-    their sessions cannot be seen from here. Containers come before networks.
+    Similar to ``docker ps -a --filter label=…`` and ``docker network ls
+    --filter label=…``. Objects made from another machine (another
+    ``LABEL_HOST``, see :func:`machine_name`) are left alone: their sessions
+    cannot be seen from here.
+    Containers come before networks.
     """
-    here = socket.gethostname()
-    selector = {"label": f"{LABEL_COURSE}={COURSE_VALUE}"}
-    found: list[Orphan] = []
-    alive: dict[str, bool] = {}
     with translated("list course objects"):
-        containers = client.containers.list(all=True, filters=selector)
-        networks = client.networks.list(filters=selector)
+        containers = client.api.containers(all=True, filters=course_selector())
+        networks = client.api.networks(filters=course_selector())
+    alive: dict[tuple[str, str], bool] = {}
+    found: list[Orphan] = []
     for kind, objects in (("container", containers), ("network", networks)):
         for obj in objects:
-            labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
-            session = labels.get(LABEL_SESSION, "")
-            if labels.get(LABEL_COURSE) != COURSE_VALUE or labels.get(LABEL_HOST) != here:
+            owner = _owner(obj.get("Labels"))
+            if owner is None:
                 continue
-            if session not in alive:
-                alive[session] = session_alive(session)
-            if not alive[session]:
-                found.append(Orphan(kind, obj.id, obj.name, session))
+            if owner not in alive:
+                alive[owner] = session_alive(*owner)
+            if not alive[owner]:
+                name = obj.get("Name") or (obj.get("Names") or ["?"])[0].lstrip("/")
+                found.append(Orphan(kind, obj["Id"], name, owner[0], owner[1]))
     return found
 
 
-def remove_orphans(client: docker.DockerClient, orphans: list[Orphan]) -> list[Orphan]:
-    """Remove orphans by full id, containers first; return those removed."""
-    removed = []
-    for orphan in sorted(orphans, key=lambda o: o.kind != "container"):
-        try:
-            with translated(f"remove {orphan.kind} {orphan.name}"):
-                if orphan.kind == "container":
-                    client.api.remove_container(orphan.id, force=True)
-                else:
-                    client.api.remove_network(orphan.id)
-        except Exception as exc:  # noqa: BLE001 - a vanished object is fine
-            if "No such" in str(exc) or "not found" in str(exc) or "in progress" in str(exc):
-                continue
+def _gone(exc: DockerRefused) -> bool:
+    """True when Docker's refusal only says the object is (being) removed already."""
+    return exc.status == 404 or "already in progress" in exc.reason
+
+
+def wait_removed(client: docker.DockerClient, container_id: str,
+                 timeout: int = REMOVAL_WAIT) -> None:
+    """Wait (bounded) until Docker has finished removing a container. Never raises.
+
+    Similar to ``docker wait --condition removed ID``.
+    """
+    with contextlib.suppress(Exception):
+        client.api.wait(container_id, timeout=timeout, condition="removed")
+
+
+def remove_container(client: docker.DockerClient, container_id: str, name: str = "") -> bool:
+    """Remove a container by full id (``docker rm -f ID``) and wait until it is gone.
+
+    Returns:
+        True when it is gone (also when it was gone already).
+
+    Raises:
+        DockerRefused: Docker refused for another reason.
+        EngineUnavailable: the engine went away.
+    """
+    try:
+        with translated(f"remove container {name or container_id[:12]}"):
+            client.api.remove_container(container_id, force=True)
+    except DockerRefused as exc:
+        if not _gone(exc):
             raise
+        if exc.status != 404:
+            wait_removed(client, container_id)
+    return True
+
+
+def remove_network(client: docker.DockerClient, network_id: str, name: str = "") -> bool:
+    """Remove a network by full id (``docker network rm ID``); True when gone.
+
+    Raises:
+        DockerRefused: Docker refused (active endpoints …).
+        EngineUnavailable: the engine went away.
+    """
+    try:
+        with translated(f"remove network {name or network_id[:12]}"):
+            client.api.remove_network(network_id)
+    except DockerRefused as exc:
+        if exc.status != 404:
+            raise
+    return True
+
+
+def remove_orphans(
+    client: docker.DockerClient,
+    orphans: list[Orphan],
+    *,
+    failures: list[tuple[Orphan, str]] | None = None,
+) -> list[Orphan]:
+    """Remove orphans by full id, containers first; return those removed.
+
+    Similar to ``docker rm -f ID …`` then ``docker network rm ID …``. An
+    object Docker refuses to remove (say, a network a learner attached their
+    own container to) is kept and reported; nothing of the learner's is
+    touched to make it removable.
+
+    Args:
+        client: a connected client.
+        orphans: what :func:`find_orphans` found.
+        failures: if given, receives ``(orphan, Docker's reason)`` for each kept object.
+
+    Raises:
+        EngineUnavailable: the engine went away.
+    """
+    removed: list[Orphan] = []
+    kept: set[str] = set()
+    for orphan in sorted(orphans, key=lambda o: o.kind != "container"):
+        remove = remove_container if orphan.kind == "container" else remove_network
+        try:
+            remove(client, orphan.id, orphan.name)
+        except DockerRefused as exc:
+            kept.add(orphan.session)
+            if failures is not None:
+                failures.append((orphan, exc.reason))
+            continue
         removed.append(orphan)
+    for session, folder in {(o.session, o.lock_dir) for o in removed if o.session not in kept}:
+        if not session_alive(session, folder or None):
+            forget_session(session, folder or None)
     return removed
+
+
+def forget_session(session: str, directory: Path | str | None = None) -> None:
+    """Delete a dead session's lock file (its tombstone), if nobody holds it."""
+    path = _lock_path(session, directory)
+    try:
+        fh = path.open("r")
+    except OSError:
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino:
+                path.unlink()
