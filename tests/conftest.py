@@ -15,10 +15,12 @@ def _course_objects(client) -> dict[str, str]:
 
     selector = {"label": f"{LABEL_COURSE}={COURSE_VALUE}"}
     found = {}
-    for c in client.containers.list(all=True, filters=selector, ignore_removed=True):
-        found[c.id] = c.labels.get(LABEL_SESSION, "")
-    for n in client.networks.list(filters=selector):
-        found[n.id] = (n.attrs.get("Labels") or {}).get(LABEL_SESSION, "")
+    # The low-level listings: one request each, no per-object inspect that could
+    # race with a container removing itself.
+    for c in client.api.containers(all=True, filters=selector):
+        found[c["Id"]] = (c.get("Labels") or {}).get(LABEL_SESSION, "")
+    for n in client.api.networks(filters=selector):
+        found[n["Id"]] = (n.get("Labels") or {}).get(LABEL_SESSION, "")
     return found
 
 
