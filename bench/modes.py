@@ -57,7 +57,7 @@ def main() -> int:
             for _ in range(args.repeat):
                 cli.append(timed(lambda n=network: raw(lab.image, n)))
                 snaps = []
-                helper.append(timed(lambda m=mode: snaps.append(
+                helper.append(timed(lambda m=mode, snaps=snaps: snaps.append(
                     lab.run_in_mode(m, target=target.name if m == "container" else None))))
                 snap = snaps[0]
                 rm = 0.0 if mode == "host" else timed(

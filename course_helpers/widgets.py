@@ -44,6 +44,14 @@ class ModeExplorerModel:
         self.lab = lab
         self.history: list[ModeSnapshot] = []
 
+    def _session(self) -> Any:
+        """The Lab to use: a closed one (after "Run All" reached ``lab.close()``) is
+        replaced by a fresh session of the same chapter and backend."""
+        if getattr(self.lab, "closed", False):
+            self.lab = type(self.lab)(self.lab.chapter, backend=self.lab.backend)
+            self.history.clear()
+        return self.lab
+
     @property
     def containers(self) -> list[str]:
         """Names of the containers this explorer started: targets container mode can join."""
@@ -65,7 +73,8 @@ class ModeExplorerModel:
         """
         target = target.strip() if isinstance(target, str) else target
         mode, target = check_mode(mode, target or None)
-        snap = self.lab.run_in_mode(mode, target if mode == "container" else None)
+        lab = self._session()
+        snap = lab.run_in_mode(mode, target) if mode == "container" else lab.run_in_mode(mode)
         self.history.append(snap)
         return snap, snap.table()
 

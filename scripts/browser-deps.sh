@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Debian's Chromium and ChromeDriver for the browser tests (no browser download).
+# Debian's Chromium, ChromeDriver and a CJK font for the browser tests (no browser download).
 # Idempotent; as root on Debian/Ubuntu only. Prints one sentence and exits 1 otherwise.
 set -uo pipefail
-PACKAGES="chromium chromium-driver"
+PACKAGES="chromium chromium-driver fonts-wqy-microhei"  # a CJK font for the Chinese headings
 missing=""
 for pkg in $PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"

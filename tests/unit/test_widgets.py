@@ -268,3 +268,47 @@ def test_self_check_prints_one_line(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("n: not answered yet")
     assert out[1:] == ["n: correct.", "n: not yet. Hint: count them"]
+
+
+class ClosableLab(FakeLab):
+    """A FakeLab that can be closed and re-created like Lab(chapter, backend=…)."""
+
+    made: list[ClosableLab] = []
+
+    def __init__(self, chapter: str = "03_network_modes", backend: str = "live") -> None:
+        super().__init__()
+        self.chapter, self.backend, self.closed = chapter, backend, False
+        ClosableLab.made.append(self)
+
+    def run_in_mode(self, mode: str, target: str | None = None) -> ModeSnapshot:
+        assert not self.closed, "a closed Lab was used"
+        return super().run_in_mode(mode, target)
+
+
+def test_explorer_reopens_a_closed_lab_of_the_same_chapter_and_backend():
+    ClosableLab.made.clear()
+    first = ClosableLab(backend="replay")
+    model = w.ModeExplorerModel(first)
+    model.run("bridge")
+    first.closed = True  # "Run All" reached lab.close()
+    snap, rows = model.run("none")
+    assert [r["name"] for r in rows] == ["lo"]
+    assert len(ClosableLab.made) == 2
+    fresh = ClosableLab.made[1]
+    assert model.lab is fresh and (fresh.chapter, fresh.backend) == ("03_network_modes", "replay")
+    assert model.containers == [snap.container]
+
+
+def test_explorer_calls_non_container_modes_exactly_as_the_notebook_does():
+    """Replay keys on the call's arguments: run_in_mode("none"), not run_in_mode("none", None)."""
+    seen: list[tuple] = []
+
+    class ArgsLab(FakeLab):
+        def run_in_mode(self, *args, **kwargs):
+            seen.append((args, kwargs))
+            return super().run_in_mode(*args, **kwargs)
+
+    model = w.ModeExplorerModel(ArgsLab())
+    model.run("none", target="ignored")
+    model.run("container", target=" dnc-0a1b2c3d-none-1 ")
+    assert seen == [(("none",), {}), (("container", "dnc-0a1b2c3d-none-1"), {})]
