@@ -6,10 +6,14 @@ most 0.6x the four raw CLI runs in sequence.
 
     .venv/bin/python bench/modes.py [--repeat N]
 
-The raw side is `docker run --rm --network MODE IMAGE ip addr` (container mode
-joins a running course container). The helper side is `Lab.run_in_mode(mode)`
-on a Lab that is already open (the image exists, the host-mode probe runs);
-"incl. rm" adds removing the snapshot's container, which `--rm` does for the CLI.
+Raw side: `docker run --rm --network MODE IMAGE ip addr` (container mode joins
+a running course container). Helper side: `Lab.run_in_mode(mode)` and
+`Lab.run_all_modes()` on a Lab that is already open (image built, host-mode
+probe running), in two states:
+  cold  every call starts its containers;
+  warm  after `lab.keep_warm()`, as the chapter 03 explorer does: a spare
+        bridge and none container is started in the background after each use.
+"+rm" adds removing the snapshot's container, which `--rm` does for the CLI.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from course_helpers import Lab  # noqa: E402
 
+MODES = ("bridge", "host", "none", "container")
 TARGETS = {"one": 1.2, "all": 0.6}
 
 
@@ -40,6 +45,18 @@ def raw(image: str, network: str) -> None:
                    check=True, capture_output=True)
 
 
+def one_mode(lab: Lab, mode: str, target: str, repeat: int) -> tuple[float, float]:
+    """Median seconds of run_in_mode, and of run_in_mode plus removing its container."""
+    plain, with_rm = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        snap = lab.run_in_mode(mode, target=target if mode == "container" else None)
+        plain.append(time.perf_counter() - start)
+        rm = 0.0 if mode == "host" else timed(lambda s=snap: lab.remove_container(s.container_id))
+        with_rm.append(plain[-1] + rm)
+    return statistics.median(plain), statistics.median(with_rm)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -48,38 +65,35 @@ def main() -> int:
         print("The raw side needs the docker CLI on PATH.")
         return 1
     with Lab("bench", backend="live") as lab:
-        target = lab.start_container("bench-target")
-        lab.run_in_mode("host")  # warm: the host-mode probe is started once per Lab
-        rows = []
-        for mode in ("bridge", "host", "none", "container"):
-            network = f"container:{target.name}" if mode == "container" else mode
-            helper, helper_rm, cli = [], [], []
-            for _ in range(args.repeat):
-                cli.append(timed(lambda n=network: raw(lab.image, n)))
-                snaps = []
-                helper.append(timed(lambda m=mode, snaps=snaps: snaps.append(
-                    lab.run_in_mode(m, target=target.name if m == "container" else None))))
-                snap = snaps[0]
-                rm = 0.0 if mode == "host" else timed(
-                    lambda s=snap: lab.remove_container(s.container_id))
-                helper_rm.append(helper[-1] + rm)
-            rows.append((mode, statistics.median(helper), statistics.median(helper_rm),
-                         statistics.median(cli)))
-        all_helper, all_cli = [], []
-        for _ in range(args.repeat):
-            all_cli.append(timed(lambda: [raw(lab.image, f"container:{target.name}" if m ==
-                                              "container" else m)
-                                          for m in ("bridge", "host", "none", "container")]))
-            all_helper.append(timed(lab.run_all_modes))
-    print(f"{'mode':<10} {'helpers':>9} {'incl. rm':>9} {'raw CLI':>9} {'ratio':>7}  target")
-    for mode, h, hrm, c in rows:
-        verdict = "ok" if h / c <= TARGETS["one"] else "MISSED"
-        print(f"{mode:<10} {h:>8.3f}s {hrm:>8.3f}s {c:>8.3f}s {h / c:>6.2f}x  "
-              f"<= {TARGETS['one']}x {verdict}")
-    h, c = statistics.median(all_helper), statistics.median(all_cli)
-    verdict = "ok" if h / c <= TARGETS["all"] else "MISSED"
-    print(f"{'all four':<10} {h:>8.3f}s {'':>9} {c:>8.3f}s {h / c:>6.2f}x  "
-          f"<= {TARGETS['all']}x {verdict}")
+        target = lab.start_container("bench-target").name
+        lab.run_in_mode("host")  # the host-mode probe is started once per Lab
+        networks = {m: f"container:{target}" if m == "container" else m for m in MODES}
+        cli = {m: statistics.median(timed(lambda m=m: raw(lab.image, networks[m]))
+                                    for _ in range(args.repeat)) for m in MODES}
+        cli_all = statistics.median(
+            timed(lambda: [raw(lab.image, networks[m]) for m in MODES])
+            for _ in range(args.repeat))
+        cold = {m: one_mode(lab, m, target, args.repeat) for m in MODES}
+        cold_all = statistics.median(timed(lab.run_all_modes) for _ in range(args.repeat))
+        lab.keep_warm()
+        lab.run_all_modes()  # the first call hands out the first spares
+        warm = {m: one_mode(lab, m, target, args.repeat) for m in MODES}
+        warm_all = statistics.median(timed(lab.run_all_modes) for _ in range(args.repeat))
+
+    def verdict(ratio: float, key: str) -> str:
+        return "ok" if ratio <= TARGETS[key] else "MISSED"
+
+    print(f"{'mode':<10} {'raw CLI':>8} {'cold':>7} {'+rm':>7} {'ratio':>6} "
+          f"{'warm':>7} {'+rm':>7} {'ratio':>6}  target")
+    for m in MODES:
+        (c, crm), (w, wrm) = cold[m], warm[m]
+        print(f"{m:<10} {cli[m]:>7.3f}s {c:>6.3f}s {crm:>6.3f}s {c / cli[m]:>5.2f}x "
+              f"{w:>6.3f}s {wrm:>6.3f}s {w / cli[m]:>5.2f}x  <= {TARGETS['one']}x: "
+              f"cold {verdict(c / cli[m], 'one')}, warm {verdict(w / cli[m], 'one')}")
+    print(f"{'all four':<10} {cli_all:>7.3f}s {cold_all:>6.3f}s {'':>7} "
+          f"{cold_all / cli_all:>5.2f}x {warm_all:>6.3f}s {'':>7} {warm_all / cli_all:>5.2f}x"
+          f"  <= {TARGETS['all']}x: cold {verdict(cold_all / cli_all, 'all')}, "
+          f"warm {verdict(warm_all / cli_all, 'all')}")
     print(f"(medians of {args.repeat} runs; docker CLI: {shutil.which('docker')})")
     return 0
 

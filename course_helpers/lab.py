@@ -40,6 +40,7 @@ from .errors import (
 from .image import ensure_image
 from .ipaddr import Interface, parse_ip_addr
 from .replay import RECORDINGS, Recording, backend_choice, recorded, replayable
+from .warm import WARMABLE, Spares
 
 #: Seconds a course container lives before it exits and removes itself.
 DEFAULT_LIFETIME = 900
@@ -140,6 +141,7 @@ class Lab:
         self._mutex = threading.Lock()
         self._probe: ContainerRef | None = None
         self._probe_lock = threading.Lock()
+        self._spares = Spares(self)
         self._depth = 0
         self._lock: sessions.SessionLock | None = None
         self._saved = False
@@ -268,6 +270,11 @@ class Lab:
     def container_ids(self) -> list[str]:
         """Full ids of the containers this session created and has not removed."""
         return list(self._containers)
+
+    @property
+    def container_names(self) -> list[str]:
+        """Names of the containers this session created and has not removed, oldest first."""
+        return list(self._containers.values())
 
     @property
     def network_ids(self) -> list[str]:
@@ -593,6 +600,19 @@ class Lab:
         return run_all_modes(self, target)
 
     # -- closing --------------------------------------------------------------
+    def keep_warm(self, modes: tuple[str, ...] = WARMABLE) -> None:
+        """Keep one started container ready per mode, so ``run_in_mode`` only reads.
+
+        Introduced in chapter 03 (the mode explorer). No effect when replaying
+        or recording (a recording must hold only what the notebook asked for).
+        """
+        if self.is_live and self.recorder is None:
+            self._spares.enable(tuple(modes))
+
+    def _take(self, mode: str) -> ContainerRef:
+        """A running course container in ``bridge`` or ``none`` mode (a spare if ready)."""
+        return self._spares.take(mode)
+
     def close(self) -> None:
         """Remove every container, then every network, this session created.
 
@@ -609,6 +629,7 @@ class Lab:
             return
         self.closed = True
         try:
+            self._spares.stop()
             self._adopt_labelled()
             ids = list(reversed(self._containers))
             try:

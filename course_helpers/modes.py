@@ -43,7 +43,7 @@ class ModeSnapshot:
         target_id: that container's full id.
         host_peer: for bridge mode, the host-side end of eth0's veth pair.
         bridge: for bridge mode, the bridge that host-side end is attached to.
-        cli: the equivalent ``docker run`` line.
+        cli: the equivalent ``docker`` commands (see :func:`cli_line`).
     """
 
     mode: str
@@ -96,10 +96,20 @@ class ModeSnapshot:
         ]
 
 
-def cli_line(mode: str, image: str, target: str | None = None) -> str:
-    """The ``docker run`` line equivalent to a snapshot."""
+def cli_line(mode: str, image: str, name: str, target: str | None = None,
+             lifetime: int = 900) -> str:
+    """The ``docker`` commands equivalent to what the helper did for a snapshot.
+
+    The helper starts a container that stays up for a while (so others can join
+    it) and then runs ``ip addr`` in it; in host mode it reuses the Lab's
+    host-mode container, which was started the same way.
+
+    >>> cli_line("none", "IMAGE", "c1")
+    'docker run -d --name c1 --network none IMAGE sleep 900 && docker exec c1 ip addr'
+    """
     network = f"container:{target}" if mode == "container" else mode
-    return f"docker run --rm --network {network} {image} ip addr"
+    return (f"docker run -d --name {name} --network {network} {image} sleep {lifetime} "
+            f"&& docker exec {name} ip addr")
 
 
 def check_mode(mode: str, target: Any = None) -> tuple[str, Any]:
@@ -185,7 +195,7 @@ def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: Container | 
               reading: tuple[str, str, list[Interface]] | None = None) -> ModeSnapshot:
     netns, hostname, interfaces = reading or _read(lab, container)
     peer = bridge = None
-    if mode == "bridge" and host_ifaces is not None:
+    if mode in ("bridge", "container") and host_ifaces is not None:
         eth0 = next((i for i in interfaces if i.peer_index is not None), None)
         host_index = by_index(host_ifaces)
         peer = host_index.get(eth0.peer_index) if eth0 else None
@@ -198,7 +208,8 @@ def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: Container | 
         interfaces=tuple(interfaces),
         netns=netns,
         hostname=hostname,
-        cli=cli_line(mode, lab.image, target.name if target else None),
+        cli=cli_line(mode, lab.image, container.name, target.name if target else None,
+                     lab.lifetime),
         target=target.name if target else None,
         target_id=target.id if target else None,
         host_peer=peer,
@@ -216,9 +227,10 @@ def _discard(lab: Lab, started: list[ContainerRef]) -> None:
 def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     """Start a container in ``mode`` and snapshot what it sees.
 
-    Similar to ``docker run --rm --network MODE IMAGE ip addr``. Host mode reads
-    through the Lab's host-mode container; bridge mode also reads the host side
-    (through the same container) to find eth0's veth peer and its bridge.
+    Similar to ``docker run -d --network MODE IMAGE sleep N`` followed by
+    ``docker exec NAME ip addr``. Host mode reads through the Lab's host-mode
+    container; bridge and container mode also read the host side (through that
+    same container) to find eth0's veth peer and its bridge.
 
     Args:
         lab: the session that owns the container.
@@ -242,16 +254,21 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     network_mode = f"container:{joined.id}" if joined else mode
     started: list[ContainerRef] = []
     try:
-        if mode != "bridge":
-            started.append(lab.start_container(mode, network_mode=network_mode))
+        if mode == "none":
+            started.append(lab._take(mode))
             return _snapshot(lab, mode, started[0], joined, None)
         with ThreadPoolExecutor(max_workers=2) as pool:
             probe = pool.submit(lab.host_probe)  # starts alongside, if not running yet
-            started.append(lab.start_container(mode, network_mode=network_mode))
-            # Read the host side only once the container runs: its veth must be in place.
-            host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
+            if mode == "container":
+                # The joined namespace exists already: read the host side meanwhile.
+                host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
+            started.append(lab._take(mode) if mode == "bridge"
+                           else lab.start_container(mode, network_mode=network_mode))
+            if mode == "bridge":
+                # Read the host side only once the container runs: its veth must be in place.
+                host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
             reading = _read(lab, started[0])
-            return _snapshot(lab, mode, started[0], None, host_ifaces.result(), reading)
+            return _snapshot(lab, mode, started[0], joined, host_ifaces.result(), reading)
     except BaseException:
         _discard(lab, started)
         raise
@@ -276,8 +293,8 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
             probe = pool.submit(lab.host_probe)
-            none = pool.submit(lab.start_container, "none", network_mode="none")
-            bridge = lab.start_container("bridge", network_mode="bridge")
+            none = pool.submit(lab._take, "none")
+            bridge = lab._take("bridge")
             started.append(bridge)
             joined = joined or bridge
             joiner = lab.start_container("container", network_mode=f"container:{joined.id}")
@@ -287,7 +304,8 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
                 "bridge": pool.submit(_snapshot, lab, "bridge", bridge, None, host_ifaces.result()),
                 "host": pool.submit(_snapshot, lab, "host", probe.result(), None, None),
                 "none": pool.submit(_snapshot, lab, "none", none.result(), None, None),
-                "container": pool.submit(_snapshot, lab, "container", joiner, joined, None),
+                "container": pool.submit(_snapshot, lab, "container", joiner, joined,
+                                         host_ifaces.result()),
             }
             return {mode: fut.result() for mode, fut in futures.items()}
     except BaseException:

@@ -54,8 +54,10 @@ class ModeExplorerModel:
 
     @property
     def containers(self) -> list[str]:
-        """Names of the containers this explorer started: targets container mode can join."""
-        return list(dict.fromkeys(s.container for s in self.history))
+        """Targets container mode can join: the containers this explorer started, then
+        the other containers of its Lab (those the notebook's cells started)."""
+        own = [s.container for s in self.history]
+        return list(dict.fromkeys(own + list(getattr(self.lab, "container_names", []))))
 
     def run(self, mode: str, target: str | None = None) -> tuple[ModeSnapshot, list[dict]]:
         """Start a container in ``mode`` and read its interfaces.
@@ -75,6 +77,8 @@ class ModeExplorerModel:
         mode, target = check_mode(mode, target or None)
         lab = self._session()
         snap = lab.run_in_mode(mode, target) if mode == "container" else lab.run_in_mode(mode)
+        if not self.history and hasattr(lab, "keep_warm"):
+            lab.keep_warm()  # the learner is exploring: have the next containers ready
         self.history.append(snap)
         return snap, snap.table()
 
@@ -139,7 +143,8 @@ def mode_explorer(lab: Any) -> widgets.VBox:
     model = ModeExplorerModel(lab)
     mode = widgets.Dropdown(options=list(MODES), value="bridge", description="mode")
     target = widgets.Combobox(placeholder="a running container's name", description="target",
-                              disabled=True, ensure_option=False)
+                              options=tuple(model.containers), disabled=True,
+                              ensure_option=False)
     run = widgets.Button(description="Run", button_style="primary", icon="play")
     status = widgets.HTML("Pick a mode and press Run.")
     cli = widgets.HTML("")

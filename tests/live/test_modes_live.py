@@ -72,7 +72,10 @@ def test_container_mode_shares_target_netns_and_ip(lab):
     assert joined.ipv4 == target.ipv4
     assert joined.interface("eth0").peer_index == target.interface("eth0").peer_index
     assert joined.target_id == target.container_id
-    assert joined.cli.endswith(f"--network container:{target.container} {lab.image} ip addr")
+    assert f"--network container:{target.container} {lab.image} sleep" in joined.cli
+    assert joined.cli.endswith(f"docker exec {joined.container} ip addr")
+    # The shared eth0's host end is found too: the same veth as the target's.
+    assert joined.host_peer == target.host_peer and joined.bridge.name == "docker0"
 
 
 def test_container_mode_does_not_share_processes(lab):

@@ -312,3 +312,10 @@ def test_explorer_calls_non_container_modes_exactly_as_the_notebook_does():
     model.run("none", target="ignored")
     model.run("container", target=" dnc-0a1b2c3d-none-1 ")
     assert seen == [(("none",), {}), (("container", "dnc-0a1b2c3d-none-1"), {})]
+
+
+def test_explorer_offers_the_labs_earlier_containers_as_targets():
+    lab = FakeLab()
+    lab.container_names = ["dnc-0a1b2c3d-bridge-1", "dnc-0a1b2c3d-none-2"]
+    box = w.mode_explorer(lab)
+    assert find(box, "dnc-target").options == ("dnc-0a1b2c3d-bridge-1", "dnc-0a1b2c3d-none-2")
