@@ -15,6 +15,7 @@ import functools
 import ipaddress
 import json
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -74,7 +75,7 @@ def decode(data: Any) -> Any:
     if "__ip__" in data:
         return _IP_TYPES[data["__ip__"]](data["v"])
     if "__type__" in data:
-        cls = _TYPES[data["__type__"]]
+        cls = _TYPES.get(data["__type__"]) or _find_type(data["__type__"])
         return cls(**{k: decode(v) for k, v in data["fields"].items()})
     if "__tuple__" in data:
         return tuple(decode(x) for x in data["__tuple__"])
@@ -83,6 +84,19 @@ def decode(data: Any) -> Any:
     if "__items__" in data:
         return {decode(k): decode(v) for k, v in data["__items__"]}
     raise ValueError(f"unknown recorded value {sorted(data)}")
+
+
+def _find_type(name: str) -> type:
+    """A @replayable class not imported yet: import the package's modules, then look again."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module.name != "__main__":
+            importlib.import_module(f"{__package__}.{module.name}")
+    if name not in _TYPES:
+        raise ValueError(f"a recording holds a {name}, which no course module defines")
+    return _TYPES[name]
 
 
 def call_key(name: str, args: tuple, kwargs: dict) -> str:
@@ -99,6 +113,8 @@ def call_key(name: str, args: tuple, kwargs: dict) -> str:
             return f"<{value.name}>"
         if isinstance(value, (list, tuple)):
             return [norm(v) for v in value]
+        if isinstance(value, (set, frozenset)):  # no hash-seed-dependent order in keys
+            return sorted((norm(v) for v in value), key=repr)
         if isinstance(value, dict):
             return {str(k): norm(v) for k, v in sorted(value.items())}
         return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
@@ -123,11 +139,37 @@ class Recording:
         self.meta = meta or {}
         self.calls = calls or []
         self._seen: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+        self._index: dict[str, list[Any]] | None = None
+        self._by_name: dict[str, list[Any]] = {}
 
     # -- writing ------------------------------------------------------------
     def add(self, key: str, result: Any) -> None:
         """Store one call's result."""
         self.calls.append([key, encode(result)])
+        self._index = None
+
+    def add_error(self, key: str, exc: BaseException) -> None:
+        """Store a :class:`CourseError` a call raised, so replay raises it again.
+
+        Its class, its sentence and its simple attributes (``status``,
+        ``reason``, ``exit_code`` …) are kept.
+        """
+        attrs = {}
+        for name, value in vars(exc).items():
+            if not name.startswith("_"):
+                try:
+                    attrs[name] = encode(value)
+                except TypeError:
+                    continue
+        self.calls.append([key, {"__raise__": type(exc).__name__, "message": str(exc),
+                                 "attrs": attrs}])
+        self._index = None
+
+    @property
+    def names(self) -> list[str]:
+        """The recorded calls' function names, in call order."""
+        return [json.loads(key)[0] for key, _ in self.calls]
 
     def save(self, path: Path) -> None:
         """Write the recording as JSON."""
@@ -150,17 +192,24 @@ class Recording:
         Raises:
             NotRecorded: the recording holds no such call.
         """
-        answers = [result for k, result in self.calls if k == key]
-        if not answers:
-            name = json.loads(key)[0]
-            answers = [result for k, result in self.calls if json.loads(k)[0] == name]
-            if not answers or name not in _SUBSTITUTABLE:
-                raise NotRecorded(
-                    f"This replay has no recording of {key}: it needs a live Docker engine "
-                    "(or re-record with `python -m course_helpers record`)."
-                )
-        index = self._seen[key]
-        self._seen[key] += 1
+        with self._lock:
+            if self._index is None:
+                self._index, self._by_name = defaultdict(list), defaultdict(list)
+                for k, result in self.calls:
+                    self._index[k].append(result)
+                    self._by_name[json.loads(k)[0]].append(result)
+            answers = self._index.get(key)
+            if not answers:
+                name = json.loads(key)[0]
+                answers = self._by_name.get(name)
+                if not answers or name not in _SUBSTITUTABLE:
+                    raise NotRecorded(
+                        f"This is a replay and it holds no recorded answer to {readable(key)}, "
+                        "which needs a live Docker engine: run it where Docker runs (`make lab`), "
+                        "or record it with `python -m course_helpers record`."
+                    )
+            index = self._seen[key]
+            self._seen[key] += 1
         return decode(answers[min(index, len(answers) - 1)])
 
 
@@ -187,7 +236,7 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False):
             if lab.backend == "replay":
                 result = lab.recording.replay(call_key(name, args, kwargs))
                 if isinstance(result, dict) and "__raise__" in result:
-                    raise _error_class(result["__raise__"])(result["message"])
+                    raise rebuild_error(result)
                 return result
             if lab.recorder is None or lab._depth:
                 return func(lab, *args, **kwargs)
@@ -196,8 +245,7 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False):
             try:
                 result = func(lab, *args, **kwargs)
             except CourseError as exc:
-                lab.recorder.calls.append(
-                    [key, {"__raise__": type(exc).__name__, "message": str(exc)}])
+                lab.recorder.add_error(key, exc)
                 raise
             finally:
                 lab._depth -= 1
@@ -212,8 +260,66 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False):
 def _error_class(name: str) -> type[CourseError]:
     from . import errors
 
-    cls = getattr(errors, name, CourseError)
+    cls = getattr(errors, name, None) or _ERRORS.get(name, CourseError)
     return cls if isinstance(cls, type) and issubclass(cls, CourseError) else CourseError
+
+
+#: CourseError subclasses defined outside ``errors`` (such as :class:`NotRecorded`).
+_ERRORS: dict[str, type[CourseError]] = {"NotRecorded": NotRecorded}
+
+
+def rebuild_error(data: dict[str, Any]) -> CourseError:
+    """The :class:`CourseError` a recorded call raised, rebuilt from its recording.
+
+    Same class, same sentence; recorded attributes (``status``, ``exit_code`` …)
+    are set again.
+    """
+    cls = _error_class(data["__raise__"])
+    message = data["message"]
+    try:
+        exc = cls(message)
+    except TypeError:  # a constructor that does not take its own sentence
+        exc = cls.__new__(cls)
+        Exception.__init__(exc, message)
+    if str(exc) != message:  # a constructor that rewrites its argument
+        exc.args = (message,)
+    for attr, value in (data.get("attrs") or {}).items():
+        try:
+            setattr(exc, attr, decode(value))
+        except AttributeError:
+            continue
+    return exc
+
+
+def readable(key: str, limit: int = 120) -> str:
+    """A call key as the call it stands for: ``run_in_mode('none', target='<web>')``."""
+    name, args, kwargs = json.loads(key)
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    text = f"{name}({', '.join(parts)})"
+    return text if len(text) <= limit else text[: limit - 2] + "…)"
+
+
+class NoEngine:
+    """What a replaying Lab has instead of a Docker client.
+
+    Any use of it (``lab.client.containers``) raises :class:`NotRecorded`
+    with one sentence: that code needs a live engine, which a replay has not.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NotRecorded(
+            f"`lab.client.{name}` needs a live Docker engine and this is a replay of a "
+            "recorded run: wrap the code that asks the engine in "
+            "`course_helpers.replay.recorded`, or run it where an engine answers."
+        )
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<no Docker engine: replay>"
 
 
 def backend_choice() -> str:

@@ -1,0 +1,82 @@
+"""The shipped recordings: complete, honest about their origin, and in step with the live engine.
+
+The first tests need no engine: every notebook has a recording, each says
+which engine, OS and date it comes from, and everything in it decodes. The
+live test records every notebook afresh into a temporary folder
+(``python -m course_helpers record --out DIR``) and compares what must not
+change with the shipped recordings (see :func:`course_helpers.record.compare`):
+the calls each chapter makes, the interface names per mode, the default
+networks, container mode sharing its target's namespace. A stale recording
+fails with the command that makes it afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_helpers.record import RECORD_COMMAND, compare, stale_message, structure
+from course_helpers.replay import Recording, decode
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "course_helpers" / "recordings"
+
+
+def shipped(notebook: Path) -> Recording:
+    path = SHIPPED / f"{notebook.stem}.json"
+    assert path.exists(), (f"{notebook.name} has no recording ({path.name}), so it cannot "
+                           f"replay on Binder: run `{RECORD_COMMAND}` on a live engine")
+    return Recording.load(path)
+
+
+def test_every_notebook_has_a_recording(notebooks):
+    for nb in notebooks:
+        assert shipped(nb).calls, f"{nb.stem}.json records no engine call"
+
+
+def test_no_recording_without_its_notebook(notebooks):
+    stems = {nb.stem for nb in notebooks}
+    orphans = sorted(p.name for p in SHIPPED.glob("*.json") if p.stem not in stems)
+    assert not orphans, f"recordings of notebooks that no longer exist: {orphans}; delete them"
+
+
+def test_recordings_say_where_and_when_they_were_made_and_decode(notebooks):
+    for nb in notebooks:
+        rec = shipped(nb)
+        meta = rec.meta
+        assert meta.get("chapter") == nb.stem, \
+            f"{nb.stem}.json was recorded as {meta.get('chapter')}"
+        for field in ("engine", "api", "os", "image", "date"):
+            assert meta.get(field), f"{nb.stem}.json: meta has no {field}"
+        assert re.fullmatch(r"[0-9a-f]{8}", meta.get("session", "")), meta
+        assert dt.date.fromisoformat(meta["date"]) <= dt.date.today()
+        for _key, result in rec.calls:
+            decode(result)  # raises on anything the codec cannot read back
+        assert structure(rec)["problems"] == [], f"{nb.stem}.json breaks an invariant"
+
+
+@pytest.mark.live
+def test_recordings_agree_with_the_live_engine(notebooks, docker_client, tmp_path):
+    out = tmp_path / "fresh"
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_RECORD_DIR"}
+    done = subprocess.run([sys.executable, "-m", "course_helpers", "record", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+                          check=False)
+    assert done.returncode == 0, f"recording afresh failed:\n{done.stdout}\n{done.stderr}"
+    stale = []
+    for nb in notebooks:
+        fresh_path = out / f"{nb.stem}.json"
+        assert fresh_path.exists(), \
+            f"recording {nb.name} wrote no {fresh_path.name}:\n{done.stdout}"
+        fresh = Recording.load(fresh_path)
+        assert structure(fresh)["problems"] == [], f"the live run of {nb.stem} breaks an invariant"
+        diffs = compare(shipped(nb), fresh)
+        if diffs:
+            stale.append(stale_message(nb.stem, diffs))
+    assert not stale, "\n".join(stale)
