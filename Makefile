@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8888
 
-.PHONY: lab test setup engine lint bench clean cleanup notebooks
+.PHONY: lab test setup engine lint bench clean cleanup notebooks record
 
 lab:
 	@scripts/setup.sh lab
@@ -25,6 +25,13 @@ lint:
 bench:
 	@scripts/setup.sh test
 	$(PY) bench/modes.py
+	$(PY) bench/notebooks.py
+	$(PY) bench/replay.py
+
+# Re-record the replay recordings (needs a live engine); commit course_helpers/recordings/.
+record:
+	@scripts/setup.sh test
+	$(PY) -m course_helpers record
 
 # Re-execute every notebook in place so stored outputs come from a clean run.
 notebooks:

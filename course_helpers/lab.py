@@ -39,7 +39,7 @@ from .errors import (
 )
 from .image import ensure_image
 from .ipaddr import Interface, parse_ip_addr
-from .replay import RECORDINGS, Recording, backend_choice, recorded, replayable
+from .replay import RECORDINGS, NoEngine, Recording, backend_choice, recorded, replayable
 from .warm import WARMABLE, Spares
 
 #: Seconds a course container lives before it exits and removes itself.
@@ -173,7 +173,7 @@ class Lab:
                 "or record one with `python -m course_helpers record`."
             )
         self.backend = "replay"
-        self.client = None
+        self.client = NoEngine()
         self.recording = Recording.load(path)
         self.session = self.recording.meta["session"]
         self.image = self.recording.meta["image"]
@@ -242,7 +242,7 @@ class Lab:
             return (f"LIVE: Docker Engine {version.get('Version')} at {engine_address()} "
                     f"on {platform.node()}")
         meta = self.recording.meta
-        return (f"REPLAY: no engine here; showing a run recorded with Docker Engine "
+        return (f"REPLAY: not using a Docker engine; showing a run recorded with Docker Engine "
                 f"{meta.get('engine')} on {meta.get('os')} ({meta.get('date')})")
 
     def require_live(self, what: str) -> bool:

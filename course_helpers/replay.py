@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import ipaddress
 import json
 import os
@@ -230,17 +231,37 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False):
         name = func.__name__
         if any_args:
             _SUBSTITUTABLE.add(name)
+        signature = inspect.signature(func)
+
+        def key_of(lab, args: tuple, kwargs: dict) -> str:
+            # Bind to the signature with defaults applied, so f("bridge") and
+            # f("bridge", None) or f(mode="bridge") are one and the same call.
+            try:
+                bound = signature.bind(lab, *args, **kwargs)
+            except TypeError:
+                return call_key(name, args, kwargs)
+            bound.apply_defaults()
+            named: dict[str, Any] = {}
+            for param, value in list(bound.arguments.items())[1:]:
+                kind = signature.parameters[param].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    named.update(value)
+                elif kind is inspect.Parameter.VAR_POSITIONAL:
+                    named[param] = list(value)
+                else:
+                    named[param] = value
+            return call_key(name, (), named)
 
         @functools.wraps(func)
         def wrapper(lab, *args, **kwargs):
             if lab.backend == "replay":
-                result = lab.recording.replay(call_key(name, args, kwargs))
+                result = lab.recording.replay(key_of(lab, args, kwargs))
                 if isinstance(result, dict) and "__raise__" in result:
                     raise rebuild_error(result)
                 return result
             if lab.recorder is None or lab._depth:
                 return func(lab, *args, **kwargs)
-            key = call_key(name, args, kwargs)
+            key = key_of(lab, args, kwargs)
             lab._depth += 1
             try:
                 result = func(lab, *args, **kwargs)

@@ -7,13 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose=${1:-test}
 
-# 1. The virtual environment, reinstalled only when pyproject.toml changed.
+# 1. The virtual environment, reinstalled only when pyproject.toml or the pins changed.
+#    binder/requirements.txt pins every package to the versions the tests use, so a
+#    fresh clone (CI) gets the same versions as Binder and as the last green run.
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] ||
+   [ binder/requirements.txt -nt .venv/.installed ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[test]'
+  .venv/bin/python -m pip install --quiet -e '.[test]' -c binder/requirements.txt
   touch .venv/.installed
 fi
 

@@ -251,6 +251,29 @@ def outer_for_test(lab, x):
 
 
 @recorded
+def modes_for_test(lab, mode, target=None, **options):
+    lab.ran.append(f"modes {mode} {target} {options}")
+    return f"{mode}:{target}:{sorted(options.items())}"
+
+
+def test_calls_are_keyed_by_their_bound_arguments_with_defaults():
+    """run_in_mode("bridge"), run_in_mode("bridge", None) and run_in_mode(mode="bridge")
+    are one call: a recording of one answers the others."""
+    recorder = Recording()
+    live = FakeLab("live", recorder)
+    assert modes_for_test(live, "bridge") == "bridge:None:[]"
+    modes_for_test(live, "none", name="x")
+    replay = FakeLab("replay")
+    replay.recording = Recording(recorder.meta, recorder.calls)
+    assert modes_for_test(replay, "bridge", None) == "bridge:None:[]"
+    assert modes_for_test(replay, mode="bridge") == "bridge:None:[]"
+    assert modes_for_test(replay, "none", None, name="x") == "none:None:[('name', 'x')]"
+    with pytest.raises(NotRecorded):
+        modes_for_test(replay, "bridge", "web")
+    assert replay.ran == []
+
+
+@recorded
 def refused_for_test(lab, what):
     raise DockerRefused(f"Docker refused to remove {what}: it is in use (HTTP 403); stop it.",
                         status=403, reason="it is in use")
@@ -314,7 +337,7 @@ def recordings(tmp_path, monkeypatch):
     rec = Recording({"chapter": "99_test", "session": "feedc0de", "image": "dnc-busybox:1",
                      "engine": "20.10.24+dfsg1", "os": "Debian GNU/Linux 12 (bookworm)",
                      "date": "2026-01-02", "host": "somewhere"})
-    rec.add(call_key("run_in_mode", ("none",), {}),
+    rec.add(call_key("run_in_mode", (), {"mode": "none", "target": None}),
             snapshot("none", "dnc-feedc0de-none-1", text=BRIDGE_TEXT.split("7:")[0]))
     rec.save(tmp_path / "99_test.json")
     monkeypatch.setattr(lab_module, "RECORDINGS", tmp_path)
