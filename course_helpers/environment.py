@@ -104,3 +104,50 @@ def mac_for_ipv4(ip: str) -> str:
     '02:42:ac:11:00:02'
     """
     return "02:42:" + ":".join(f"{int(part):02x}" for part in ip.split("."))
+
+
+@replayable
+@dataclass(frozen=True)
+class ContainerSettings:
+    """How a container was started: what ``docker inspect`` says about its limits.
+
+    Attributes:
+        memory: the memory limit in bytes (0 for none).
+        pids_limit: the process limit (0 or None for none).
+        privileged: whether it runs privileged.
+        auto_remove: whether Docker removes it when it exits (``--rm``).
+        command: the command it runs.
+        mounts: the host paths mounted into it.
+        security_opt: security options (``no-new-privileges`` …).
+    """
+
+    memory: int
+    pids_limit: int | None
+    privileged: bool
+    auto_remove: bool
+    command: tuple[str, ...]
+    mounts: tuple[str, ...]
+    security_opt: tuple[str, ...]
+
+
+@recorded
+def container_settings(lab: Lab, container: object) -> ContainerSettings:
+    """A container's limits and start options. Similar to ``docker inspect CONTAINER``.
+
+    Args:
+        lab: a live or replaying session.
+        container: a ContainerRef, name or id.
+    """
+    ref = getattr(container, "id", container)
+    data = lab.client.api.inspect_container(ref)
+    host = data.get("HostConfig") or {}
+    config = data.get("Config") or {}
+    return ContainerSettings(
+        memory=int(host.get("Memory") or 0),
+        pids_limit=host.get("PidsLimit"),
+        privileged=bool(host.get("Privileged")),
+        auto_remove=bool(host.get("AutoRemove")),
+        command=tuple(config.get("Cmd") or ()),
+        mounts=tuple(m.get("Source", "") for m in data.get("Mounts") or ()),
+        security_opt=tuple(host.get("SecurityOpt") or ()),
+    )

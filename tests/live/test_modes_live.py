@@ -75,7 +75,7 @@ def test_container_mode_shares_target_netns_and_ip(lab):
     assert f"--network container:{target.container} {lab.image} sleep" in joined.cli
     assert joined.cli.endswith(f"docker exec {joined.container} ip addr")
     # The shared eth0's host end is found too: the same veth as the target's.
-    assert joined.host_peer == target.host_peer and joined.bridge.name == "docker0"
+    assert joined.host_peer.index == target.host_peer.index and joined.bridge.name == "docker0"
 
 
 def test_container_mode_does_not_share_processes(lab):
