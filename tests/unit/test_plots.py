@@ -7,34 +7,18 @@ the host end ``vethabc1234@if6 master docker0``.
 
 from __future__ import annotations
 
-import os
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.table import Table
+from textsamples import BRIDGE_CONTAINER, NONE_CONTAINER
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+from course_helpers import BadInput, ModeSnapshot, parse_ip_addr, plots
+from course_helpers.ipaddr import by_name
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyArrowPatch  # noqa: E402
-from matplotlib.table import Table  # noqa: E402
-
-from course_helpers import BadInput, ModeSnapshot, parse_ip_addr, plots  # noqa: E402
-from course_helpers.ipaddr import by_name  # noqa: E402
-
-CONTAINER = """\
-1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
-    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
-    inet 127.0.0.1/8 scope host lo
-       valid_lft forever preferred_lft forever
-6: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue
-    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff
-    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0
-       valid_lft forever preferred_lft forever
-"""
-NONE = CONTAINER.split("6: eth0")[0]
+CONTAINER, NONE = BRIDGE_CONTAINER, NONE_CONTAINER
 HOST = """\
 1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
     link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00

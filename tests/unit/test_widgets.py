@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib.pyplot as plt
+import pytest
+from textsamples import BRIDGE_CONTAINER, NONE_CONTAINER
 
-import matplotlib  # noqa: E402
+from course_helpers import BadInput, DockerRefused, ModeSnapshot, parse_ip_addr
+from course_helpers import widgets as w
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from course_helpers import BadInput, DockerRefused, ModeSnapshot, parse_ip_addr  # noqa: E402
-from course_helpers import widgets as w  # noqa: E402
-
-BRIDGE = """\
-1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
-    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
-    inet 127.0.0.1/8 scope host lo
-       valid_lft forever preferred_lft forever
-6: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue
-    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff
-    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0
-       valid_lft forever preferred_lft forever
-"""
-NONE = BRIDGE.split("6: eth0")[0]
+BRIDGE, NONE = BRIDGE_CONTAINER, NONE_CONTAINER
 
 
 class FakeLab:
