@@ -16,348 +16,49 @@ from __future__ import annotations
 
 import math
 import re
-import textwrap
-from dataclasses import dataclass, field
-from typing import Any
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
+from matplotlib.patches import Patch, Rectangle
 
+from .drawing import (
+    _BADGE_H,
+    _FONT,
+    _GAP,
+    _LINE,
+    _LINK_GAP,
+    _MAX_FIG_W,
+    _NODE_W,
+    _NS_TITLE,
+    _PAD,
+    _SMALL,
+    _TITLE,
+    KIND_STYLE,
+    OKABE_ITO,
+    _badge,
+    _cols,
+    _ellipsize,
+    _figure,
+    _grid,
+    _grid_w,
+    _iface_node,
+    _legend,
+    _link,
+    _new_figure,
+    _ns,
+    _place_node,
+    _placeholder,
+    _render,
+    _Scene,
+    _text,
+    _text_w,
+    _title,
+)
 from .errors import BadInput
 from .ipaddr import Interface
 from .modes import MODES, ModeSnapshot
 
-#: The Okabe-Ito colour-blind-safe palette.
-OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
-}
-#: Interface kinds (``Interface.kind``) in drawing order: colour, hatch, caption.
-KIND_STYLE = {
-    "loopback": ("#000000", "..", "loopback"),
-    "nic": ("#0072B2", "//", "NIC"),
-    "bridge": ("#E69F00", "xx", "bridge"),
-    "veth": ("#009E73", "\\\\", "veth (pair end)"),
-    "virtual": ("#CC79A7", "--", "other virtual"),
-}
-_NS_STYLE = {"host": ("#56B4E9", 0.13), "container": ("#F0E442", 0.22)}
-_VETH_COLOUR, _PLACEHOLDER = OKABE_ITO["vermillion"], "#777777"
 
-_FONT, _SMALL, _TITLE = 7.5, 6.5, 10.0  # points at full size
-_LINE = 0.145          # inches per text line at _FONT
-_NODE_W = 1.75         # interface box width
-_PAD, _GAP = 0.15, 0.22
-_NS_TITLE = 0.32       # band for a namespace box's title
-_BADGE_H = 0.3
-_LINK_GAP = 0.75       # vertical room between namespaces, for the veth label
-_MAX_FIG_W = 12.0
-
-
-def _ellipsize(text: str, limit: int) -> str:
-    """Shorten ``text`` to ``limit`` characters, keeping both ends around an ellipsis."""
-    if len(text) <= limit:
-        return text
-    head = (limit - 1) // 2 + (limit - 1) % 2
-    return f"{text[:head]}…{text[len(text) - (limit - 1 - head):]}"
-
-
-def _text_w(text: str, size: float = _FONT, mono: bool = False) -> float:
-    """Estimated width in inches of one line of text."""
-    return len(text) * size * (0.6 if mono else 0.58) / 72
-
-
-class CourseFigure(Figure):
-    """A matplotlib Figure whose text form names the drawing, not its size.
-
-    The size follows the data (how many interfaces a host has), so the usual
-    ``<Figure size 1081x1177 with 6 Axes>`` would differ from machine to
-    machine; nbval compares that text, and this one stays the same.
-    """
-
-    course_name = "course drawing"
-
-    def __repr__(self) -> str:
-        return f"<Figure: {self.course_name}>"
-
-
-def _new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
-    fig = plt.figure(figsize=size, FigureClass=CourseFigure)
-    fig.course_name = name
-    return fig
-
-
-# -- scene: items laid out in inches, y growing downwards ---------------------
-@dataclass
-class _Scene:
-    items: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    x0: float = 0.0
-    y0: float = 0.0
-    x1: float = 0.0
-    y1: float = 0.0
-    kinds: set[str] = field(default_factory=set)
-    links: set[str] = field(default_factory=set)
-
-    def add(self, kind: str, box: tuple[float, float, float, float], **kw: Any) -> None:
-        x, y, w, h = box
-        self.items.append((kind, {"box": box, **kw}))
-        self.x0, self.y0 = min(self.x0, x), min(self.y0, y)
-        self.x1, self.y1 = max(self.x1, x + w), max(self.y1, y + h)
-
-    @property
-    def w(self) -> float:
-        return self.x1 - self.x0
-
-    @property
-    def h(self) -> float:
-        return self.y1 - self.y0
-
-
-@dataclass
-class _Node:
-    """An interface (or an unknown interface seen only by its ifindex) to draw."""
-
-    name: str
-    details: list[str]
-    kind: str | None
-    gid: str
-    docker: bool = False
-
-    @property
-    def h(self) -> float:
-        return 0.14 + _LINE * (1 + len(self.details))
-
-
-def _iface_node(iface: Interface, gid: str, docker: bool = False) -> _Node:
-    suffix = f"@if{iface.peer_index}" if iface.peer_index is not None else (
-        f"@{iface.link}" if iface.link else "")
-    details = [] if iface.is_up else ["DOWN"]
-    if iface.is_up and (iface.state == "DOWN" or "NO-CARRIER" in iface.flags):
-        details.append("state DOWN, no carrier")
-    v4 = [str(a.interface) for a in iface.ipv4]
-    details += v4[:3] + ([f"+{len(v4) - 3} more IPv4"] if len(v4) > 3 else [])
-    wide = [str(a.interface) for a in iface.ipv6 if a.scope != "link"]
-    local = any(a.scope == "link" for a in iface.ipv6)
-    if wide:
-        more = f" +{len(wide) - 1}" if len(wide) > 1 else ""
-        details.append(f"{wide[0]}{more}" + (" +link-local" if local else ""))
-    elif local:
-        details.append("IPv6 link-local only")
-    if not iface.addresses:
-        details.append("no address")
-    if iface.master:
-        details.append(f"master {iface.master}")
-    details = [_ellipsize(d, 26) for d in details]
-    return _Node(_ellipsize(iface.name, 15) + suffix, details, iface.kind, gid, docker)
-
-
-def _placeholder(index: int, where: str, gid: str) -> _Node:
-    return _Node(f"if{index}", [f"{where} end,", "not read here"], None, gid)
-
-
-def _place_node(sc: _Scene, node: _Node, x: float, y: float, h: float | None = None) -> None:
-    sc.add("node", (x, y, _NODE_W, h or node.h), node=node)
-    if node.kind:
-        sc.kinds.add(node.kind)
-    if node.docker:
-        sc.links.add("docker")
-
-
-def _grid(sc: _Scene, nodes: list[_Node], cols: int, x: float, y: float) -> tuple[dict, float]:
-    """Place nodes row by row; return {gid: (x, y, w, h)} and the grid height."""
-    where: dict[str, tuple[float, float, float, float]] = {}
-    top = y
-    for start in range(0, len(nodes), cols):
-        row = nodes[start:start + cols]
-        row_h = max(n.h for n in row)
-        for i, node in enumerate(row):
-            nx = x + i * (_NODE_W + _GAP)
-            _place_node(sc, node, nx, top, row_h)
-            where[node.gid] = (nx, top, _NODE_W, row_h)
-        top += row_h + _GAP
-    return where, max(top - y - _GAP, 0.0)
-
-
-def _cols(n: int, most: int = 3) -> int:
-    return max(1, n if n <= most else (2 if n == 4 else most))
-
-
-def _grid_w(n: int, cols: int) -> float:
-    cols = min(n, cols) or 1
-    return cols * _NODE_W + (cols - 1) * _GAP
-
-
-def _ns(sc: _Scene, box: tuple[float, float, float, float], title: str, role: str,
-        gid: str) -> None:
-    sc.add("ns", box, title=title, role=role, gid=gid)
-
-
-def _badge(sc: _Scene, x: float, y: float, w: float, text: str, gid: str) -> None:
-    sc.add("badge", (x, y, w, _BADGE_H), text=text, gid=gid)
-
-
-def _link(sc: _Scene, a: tuple[float, float], b: tuple[float, float], style: str,
-          label: str = "", gid: str = "", arc: float = 0.0,
-          at: tuple[float, float] | None = None) -> None:
-    sc.add("link", (min(a[0], b[0]), min(a[1], b[1]), abs(a[0] - b[0]), abs(a[1] - b[1])),
-           a=a, b=b, style=style, label=label, gid=gid or f"{style}-link", arc=arc,
-           at=at or ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
-    sc.links.add(style)
-
-
-def _text(sc: _Scene, x: float, y: float, text: str, size: float = _FONT, *,
-          mono: bool = False, weight: str = "normal", ha: str = "left",
-          gid: str = "") -> None:
-    lines = text.splitlines() or [""]
-    w = max(_text_w(line, size, mono) for line in lines)
-    left = x - (w / 2 if ha == "center" else 0)
-    sc.add("text", (left, y, w, len(lines) * _LINE * size / _FONT), text=text, size=size,
-           mono=mono, weight=weight, ha=ha, x=x, gid=gid)
-
-
-def _title(sc: _Scene, title: str, subtitle: str, width: float, mono: bool = False) -> float:
-    """Put a title (and a subtitle, wrapped to ``width``) above y=0; return its top."""
-    lines = textwrap.wrap(subtitle, max(20, int(width * 72 / (_SMALL * 0.6))),
-                          break_on_hyphens=False) if subtitle else []
-    top = -(0.3 + _LINE * len(lines) + 0.2)
-    _text(sc, 0, top, title, _TITLE, weight="bold", gid="title")
-    if lines:
-        _text(sc, 0, top + 0.3, "\n".join(lines), _SMALL, mono=mono, gid="subtitle")
-    return top
-
-
-def _legend(sc: _Scene, y: float, width: float) -> None:
-    """A wrapped row of swatches for the kinds and link styles the scene uses."""
-    entries = [(k, KIND_STYLE[k][2]) for k in KIND_STYLE if k in sc.kinds]
-    captions = {"veth": "veth pair", "master": "attached to (master)",
-                "docker": "made by Docker"}
-    entries += [(f"link:{k}", captions[k]) for k in ("veth", "master", "docker")
-                if k in sc.links]
-    x = 0.0
-    for key, caption in entries:
-        sw = 0.45 if key == "link:docker" else 0.22
-        w = sw + 0.08 + _text_w(caption, _SMALL) + 0.25
-        if x and x + w > max(width, 3.0):
-            x, y = 0.0, y + 0.25
-        sc.add("swatch", (x, y, sw, 0.16), key=key)
-        _text(sc, x + sw + 0.08, y + 0.01, caption, _SMALL, gid="legend")
-        x += w
-
-
-# -- rendering ----------------------------------------------------------------
-def _render(sc: _Scene, ax: Axes, margin: float = 0.1, most: float = 1.5) -> None:
-    """Draw a scene on ``ax``, top-centred, text and lines scaled to the room (at most ``most``)."""
-    fig = ax.figure
-    pos = ax.get_position()
-    fw, fh = fig.get_size_inches()
-    room_w, room_h = pos.width * fw, pos.height * fh
-    s = min(room_w / (sc.w + 2 * margin), room_h / (sc.h + 2 * margin), most)
-    mid, top = (sc.x0 + sc.x1) / 2, -(sc.y0 - margin)
-    ax.set_xlim(mid - room_w / s / 2, mid + room_w / s / 2)
-    ax.set_ylim(top - room_h / s, top)
-    ax.set_axis_off()
-    for kind, item in sc.items:
-        x, y, bw, bh = item["box"]
-        lower = (x, -(y + bh))
-        if kind == "ns":
-            colour, alpha = _NS_STYLE[item["role"]]
-            ax.add_patch(FancyBboxPatch(
-                lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.1", lw=1.4 * s,
-                ec=colour, fc=(*_rgb(colour), alpha), gid=item["gid"], zorder=1))
-            ax.text(x + 0.12, -(y + 0.1), item["title"], fontsize=_FONT * s, weight="bold",
-                    va="top", zorder=5)
-        elif kind == "badge":
-            ax.add_patch(FancyBboxPatch(
-                lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.06", lw=1.0 * s,
-                ls=(0, (4, 2)), ec="black", fc="white", gid=item["gid"], zorder=2))
-            ax.text(x + 0.1, -(y + bh / 2), item["text"], fontsize=_FONT * s, va="center",
-                    zorder=5)
-        elif kind == "node":
-            _render_node(ax, item["node"], x, y, bw, bh, s)
-        elif kind == "link":
-            _render_link(ax, item, s)
-        elif kind == "text":
-            ax.text(item["x"], -y, item["text"], fontsize=item["size"] * s, va="top",
-                    ha=item["ha"], weight=item["weight"], gid=item["gid"] or None,
-                    family="monospace" if item["mono"] else None, zorder=5)
-        elif kind == "swatch":
-            _render_swatch(ax, item["key"], x, y, bw, bh, s)
-
-
-def _rgb(colour: str) -> tuple[float, float, float]:
-    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
-
-
-def _render_node(ax: Axes, node: _Node, x: float, y: float, w: float, h: float,
-                 s: float) -> None:
-    colour, hatch, _ = KIND_STYLE.get(node.kind or "", (_PLACEHOLDER, "", ""))
-    dashed = node.kind is None
-    ax.add_patch(FancyBboxPatch(
-        (x, -(y + h)), w, h, boxstyle="round,pad=0,rounding_size=0.05",
-        lw=(2.2 if node.docker else 1.2) * s, ec="black" if node.docker else colour,
-        ls=(0, (3, 2)) if dashed else "-", fc="white", gid=node.gid, zorder=3))
-    if not dashed:
-        ax.add_patch(Rectangle((x, -(y + h)), 0.13, h, fc=colour, ec="black", lw=0.4 * s,
-                               hatch=hatch, alpha=0.9, zorder=4, gid=f"kind:{node.kind}"))
-    ax.text(x + 0.2, -(y + 0.07), node.name, fontsize=_FONT * s, weight="bold", va="top",
-            zorder=5, gid=f"name:{node.gid}")
-    if node.details:
-        ax.text(x + 0.2, -(y + 0.07 + _LINE), "\n".join(node.details), fontsize=_SMALL * s,
-                va="top", linespacing=1.25, zorder=5, color="#222222")
-    if node.docker:
-        ax.text(x + w - 0.06, -(y + 0.07), "Docker", fontsize=_SMALL * s * 0.9, ha="right",
-                va="top", color="white", weight="bold", zorder=6, gid="docker-tag",
-                bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
-
-
-def _render_link(ax: Axes, item: dict[str, Any], s: float) -> None:
-    (ax_, ay), (bx, by) = item["a"], item["b"]
-    veth = item["style"] == "veth"
-    arrow = FancyArrowPatch(
-        (ax_, -ay), (bx, -by), arrowstyle="<|-|>" if veth else "-", mutation_scale=9 * s,
-        lw=(1.8 if veth else 1.1) * s, color=_VETH_COLOUR if veth else "black",
-        ls="-" if veth else (0, (4, 2)), connectionstyle=f"arc3,rad={item['arc']}",
-        gid=item["gid"], zorder=4 if veth else 2, shrinkA=0, shrinkB=0)
-    ax.add_patch(arrow)
-    if item["label"]:
-        ax.text(item["at"][0], -item["at"][1], item["label"], fontsize=_SMALL * s,
-                ha="center", va="center", family="monospace" if veth else None,
-                style="normal" if veth else "italic", zorder=6, gid=f"label:{item['gid']}",
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
-
-
-def _render_swatch(ax: Axes, key: str, x: float, y: float, w: float, h: float,
-                   s: float) -> None:
-    mid = -(y + h / 2)
-    if key.startswith("link:"):
-        style = key[5:]
-        if style == "docker":
-            ax.text(x + w / 2, mid, "Docker", fontsize=_SMALL * s * 0.9, ha="center", va="center",
-                    color="white", weight="bold",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
-            return
-        veth = style == "veth"
-        ax.plot([x, x + w], [mid, mid], lw=(1.8 if veth else 1.1) * s,
-                color=_VETH_COLOUR if veth else "black", ls="-" if veth else (0, (4, 2)))
-        return
-    colour, hatch, _ = KIND_STYLE[key]
-    ax.add_patch(Rectangle((x, -(y + h)), w, h, fc=colour, ec="black", lw=0.4 * s,
-                           hatch=hatch, alpha=0.9))
-
-
-def _figure(sc: _Scene, name: str, ax: Axes | None = None) -> Figure:
-    """A figure sized to the scene (scaled down past ``_MAX_FIG_W``), with the scene drawn."""
-    if ax is None:
-        w, h = sc.w + 0.2, sc.h + 0.2
-        k = min(1.0, _MAX_FIG_W / w)
-        fig = _new_figure(name, (w * k, h * k))
-        ax = fig.add_axes((0, 0, 1, 1))
-    _render(sc, ax)
-    return ax.figure  # type: ignore[return-value]
-
-
-# -- chapter 03: one mode's topology -----------------------------------------
 def _topology_scene(snap: ModeSnapshot, legend: bool = True) -> _Scene:
     sc = _Scene()
     ifaces = list(snap.interfaces)
