@@ -42,6 +42,8 @@ from .ipaddr import Interface, parse_ip_addr
 from .replay import RECORDINGS, NoEngine, Recording, backend_choice, recorded, replayable
 from .warm import WARMABLE, Spares
 
+#: ``ip addr`` with BusyBox's complaints about vanishing interfaces left out.
+IP_ADDR = ["sh", "-c", "ip addr 2>/dev/null"]
 #: Seconds a course container lives before it exits and removes itself.
 DEFAULT_LIFETIME = 900
 #: Resource limits of every course container.
@@ -438,7 +440,10 @@ class Lab:
 
     def ip_addr(self, container: ContainerRef | str) -> list[Interface]:
         """Parsed ``ip addr`` inside a container. Similar to ``docker exec C ip addr``."""
-        return parse_ip_addr(self.exec(container, ["ip", "addr"]))
+        # BusyBox reports an interface that vanishes mid-listing (another
+        # container stopping) on stderr, e.g. "ip: SIOCGIFTXQLEN: No such device":
+        # that is not part of the listing.
+        return parse_ip_addr(self.exec(container, IP_ADDR))
 
     # -- the host, seen through a host-mode container ----------------------
     def host_probe(self) -> ContainerRef:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 MODES = ("bridge", "host", "none", "container")
 _MARK = "--- course:ip-addr ---"
 #: One exec reads the namespace inode, the hostname and ``ip addr``.
-_SNAPSHOT_CMD = ["sh", "-c", f"readlink /proc/self/ns/net; hostname; echo '{_MARK}'; ip addr"]
+_SNAPSHOT_CMD = ["sh", "-c",
+                 f"readlink /proc/self/ns/net; hostname; echo '{_MARK}'; ip addr 2>/dev/null"]
 
 
 @replayable
