@@ -2,15 +2,19 @@
 
 Introduced in chapter 01 (docker 不启动，默认网络情况: the host before and after the
 daemon starts). Similar to running ``ip addr`` on the host and comparing it
-with ``docker network inspect`` of every bridge network.
+with ``docker network inspect`` of every bridge network. Also the network
+namespace a container is in (``readlink /proc/self/ns/net``) and the kernel's
+own word on what kind of device a host interface is (sysfs).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .engine import translated
+from .errors import BadInput, CommandFailed
 from .ipaddr import Interface
 from .replay import recorded, replayable
 
@@ -49,8 +53,8 @@ class DockerBridge:
         network_id: its full id.
         bridge: the Linux bridge interface Docker made for it (``docker0``, ``br-…``).
         subnets: the IPAM subnets, as ``docker network inspect`` prints them.
-        gateways: the IPAM gateways it prints (Docker may leave them out when
-            it picked the address itself).
+        gateways: the IPAM gateways it prints (Engine 20.10 may leave the default
+            bridge's out).
     """
 
     network: str
@@ -170,3 +174,83 @@ def docker_made(lab: Lab, interfaces: list[Interface]) -> set[str]:
         Names of the Docker-made interfaces.
     """
     return made_by_docker(docker_bridges(lab), interfaces)
+
+
+#: What ``readlink /proc/self/ns/net`` prints: the namespace type and its inode.
+NETNS = re.compile(r"net:\[(\d+)\]")
+#: A Linux interface name: 1-15 characters, no ``/``, no whitespace, not ``.`` or ``..``.
+IFNAME = re.compile(r"(?!\.\.?$)[^/\s:]{1,15}")
+
+
+@recorded
+def netns_of(lab: Lab, container: Any) -> str:
+    """The network namespace a container's processes are in, as ``net:[INODE]``.
+
+    Similar to ``docker exec CONTAINER readlink /proc/self/ns/net``. Two
+    processes that print the same inode share one network stack.
+
+    Args:
+        lab: the session that owns the container.
+        container: a reference, name or id of a running container.
+
+    Returns:
+        The link's text, e.g. ``net:[4026531840]``.
+
+    Raises:
+        CommandFailed: the output is not a ``net:[INODE]`` link.
+    """
+    text = lab.exec(container, ["readlink", "/proc/self/ns/net"]).strip()
+    if not NETNS.fullmatch(text):
+        raise CommandFailed(
+            f"`readlink /proc/self/ns/net` printed {text[:60]!r}, not net:[INODE]: "
+            "the container's /proc is not what the course expects, so run it in a course "
+            "container (lab.start_container()).", exit_code=0, output=text)
+    return text
+
+
+def parse_uevent(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a sysfs ``uevent`` file as a dict.
+
+    Args:
+        text: the file's content (e.g. ``DEVTYPE=bridge\nINTERFACE=docker0\nIFINDEX=3``).
+
+    Returns:
+        ``{"DEVTYPE": "bridge", "INTERFACE": "docker0", "IFINDEX": "3"}``.
+    """
+    pairs = (line.strip().partition("=") for line in text.splitlines())
+    return {key: value for key, sep, value in pairs if sep and key}
+
+
+@recorded
+def host_devtype(lab: Lab, name: str) -> str | None:
+    """The kernel's device type of one of the Docker host's interfaces.
+
+    Read in the Lab's host-mode container, from sysfs, so it is the kernel's
+    word rather than a guess from the name. Similar to
+    ``docker run --rm --network host IMAGE cat /sys/class/net/NAME/uevent``
+    (``ip -d link show NAME`` prints the same kind, e.g. ``bridge``).
+
+    Args:
+        lab: the session that asks.
+        name: an interface name, e.g. ``docker0`` or ``br-0123456789ab``.
+
+    Returns:
+        ``bridge`` for a Linux bridge, other ``DEVTYPE`` values as the kernel
+        reports them (``vxlan`` …), ``""`` for devices without one (NICs, veths),
+        None when the host has no interface of that name.
+
+    Raises:
+        BadInput: ``name`` cannot be an interface name.
+    """
+    if not isinstance(name, str) or not IFNAME.fullmatch(name):
+        raise BadInput(f"{name!r} is not an interface name: pass a name as `ip addr` prints it, "
+                       "such as 'docker0'.")
+
+    def read(probe):
+        try:
+            return lab.exec(probe, ["cat", f"/sys/class/net/{name}/uevent"])
+        except CommandFailed:
+            return None
+
+    text = lab._with_probe(read)
+    return None if text is None else parse_uevent(text).get("DEVTYPE", "")

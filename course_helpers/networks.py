@@ -4,16 +4,21 @@ Introduced in chapter 02 (docker0 与常用基本命令: docker0 and the basic c
 Similar to ``docker network ls`` and ``docker network inspect NAME``; creating
 and removing networks goes through :meth:`Lab.create_network`,
 :meth:`Lab.remove_network` and :meth:`Lab.try_remove_network` (which shows
-Docker refusing to remove a default network or one still in use).
+Docker refusing to remove a default network or one still in use). Also one
+ping between the host and a container across docker0, and the HTTP requests a
+removal attempt sends.
 """
 
 from __future__ import annotations
 
 import html
+import ipaddress
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .engine import translated
+from .errors import BadInput, CommandFailed, CourseError
 from .ipaddr import Interface, by_index
 from .replay import recorded, replayable
 
@@ -105,8 +110,7 @@ def ipam_config(network: dict[str, Any]) -> list[dict[str, str | None]]:
     """Subnets and gateways from inspect data: ``[{"subnet": …, "gateway": … or None}]``.
 
     Similar to ``docker network inspect -f '{{json .IPAM.Config}}' NAME``.
-    Engine 20.10 leaves ``Gateway`` out for the default bridge when the daemon
-    picked docker0's address itself.
+    Engine 20.10 may leave ``Gateway`` out for the default bridge (then it is None).
 
     Args:
         network: a network as :func:`inspect_network` returns it.
@@ -131,6 +135,179 @@ def host_end(container_interfaces: list[Interface],
     """
     eth = next((i for i in container_interfaces if i.peer_index is not None), None)
     return by_index(host_interfaces).get(eth.peer_index) if eth else None
+
+
+@replayable
+@dataclass(frozen=True)
+class PingCheck:
+    """One ``ping -c 1 -W 2`` from a course container, and the route it took.
+
+    Attributes:
+        source: the name of the container that pinged.
+        ip: the address it pinged.
+        dev: the interface the kernel sends it out of (``ip route get IP``), e.g.
+            ``docker0`` on the host, ``eth0`` in a bridge container.
+        src: the source address the kernel picks for it.
+        ok: one echo reply came back within two seconds.
+    """
+
+    source: str
+    ip: str
+    dev: str | None
+    src: str | None
+    ok: bool
+
+
+def parse_route_get(text: str) -> tuple[str | None, str | None]:
+    """``(dev, src)`` from ``ip route get IP`` output (iproute2 or BusyBox).
+
+    Args:
+        text: e.g. ``172.17.0.2 dev docker0  src 172.17.0.1``.
+
+    Returns:
+        The device and the source address, each None when not printed.
+    """
+    words = text.split()
+    found: dict[str, str] = {}
+    for key, value in zip(words, words[1:], strict=False):
+        if key in ("dev", "src") and key not in found:
+            found[key] = value
+    return found.get("dev"), found.get("src")
+
+
+def course_addresses(lab: Lab) -> set[str]:
+    """The IPv4 addresses of this Lab's containers and of their networks' gateways.
+
+    Similar to ``docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}
+    {{.Gateway}}{{end}}' CONTAINER`` for each course container. These (and
+    loopback) are the only addresses the course sends traffic to.
+
+    Args:
+        lab: a live session.
+
+    Returns:
+        The addresses as strings (empty ones left out).
+    """
+    found: set[str] = set()
+    for cid in lab.container_ids:
+        with translated(f"inspect container {cid[:12]}"):
+            settings = lab.client.api.inspect_container(cid).get("NetworkSettings") or {}
+        for net in (settings.get("Networks") or {}).values():
+            found |= {net.get("IPAddress") or "", net.get("Gateway") or ""}
+    return found - {""}
+
+
+@recorded
+def ping_once(lab: Lab, container: Any, ip: str) -> PingCheck:
+    """One ping from a course container, with the route the kernel picks for it.
+
+    Similar to ``docker exec CONTAINER sh -c 'ip route get IP; ping -c 1 -W 2 IP'``.
+    The target must be loopback, a course container's address or the gateway
+    of a course container's network (docker0's address, for the default
+    bridge): nothing else is ever pinged.
+
+    Args:
+        lab: the session that owns the container.
+        container: a reference, name or id of a running course container (the
+            Lab's host-mode container, ``lab.host_probe()``, pings from the host).
+        ip: the IPv4 address to ping.
+
+    Returns:
+        A :class:`PingCheck`; ``ok`` is False when no reply came back in time.
+
+    Raises:
+        BadInput: ``ip`` is not an IPv4 address, or not one of the course's.
+    """
+    try:
+        target = ipaddress.IPv4Address(str(ip))
+    except ValueError:
+        raise BadInput(f"{ip!r} is not an IPv4 address: pass one such as a course "
+                       "container's address from lab.ip_addr().") from None
+    if not target.is_loopback and str(target) not in course_addresses(lab):
+        raise BadInput(f"{target} is neither a course container's address nor its network's "
+                       "gateway, so the course will not ping it: pick an address from "
+                       "lab.ip_addr() of a course container.")
+    dev, src = parse_route_get(lab.exec(container, ["ip", "route", "get", str(target)]))
+    try:
+        lab.exec(container, ["ping", "-c", "1", "-W", "2", str(target)])
+        ok = True
+    except CommandFailed:
+        ok = False
+    name = getattr(container, "name", None) or str(container)
+    return PingCheck(source=name, ip=str(target), dev=dev, src=src, ok=ok)
+
+
+@replayable
+@dataclass(frozen=True)
+class RemovalAttempt:
+    """What asking the course to remove a network did, request by request.
+
+    Attributes:
+        network: the name or id that was passed.
+        requests: every HTTP request the course sent to the daemon meanwhile,
+            as ``METHOD /path -> STATUS`` (API version left out).
+        outcome: ``removed NAME``, or the error's class and its one sentence
+            (``DockerRefused: …``, ``BadInput: …``).
+    """
+
+    network: str
+    requests: tuple[str, ...]
+    outcome: str
+
+    @property
+    def sent_rm(self) -> bool:
+        """True when a ``DELETE /networks/…`` (``docker network rm``) was sent."""
+        return any(line.startswith("DELETE /networks/") for line in self.requests)
+
+
+_API_VERSION = re.compile(r"^/v\d+\.\d+(?=/)")
+
+
+def request_line(method: str, path: str, status: int | None) -> str:
+    """One request as ``METHOD /path -> STATUS``, without the ``/v1.41`` prefix.
+
+    Args:
+        method: ``GET``, ``DELETE`` …
+        path: the request target as sent (``/v1.41/networks/bridge``).
+        status: the daemon's answer.
+
+    Returns:
+        e.g. ``DELETE /networks/bridge -> 403``.
+    """
+    return f"{method} {_API_VERSION.sub('', path)} -> {status}"
+
+
+@recorded
+def attempt_removal(lab: Lab, network: Any) -> RemovalAttempt:
+    """:meth:`Lab.try_remove_network`, with every HTTP request it sends recorded.
+
+    Similar to ``docker network rm NAME`` run against a logging proxy: the
+    requests are read from the SDK client's response hook while the course
+    decides what to do (chapter 04 traces a whole ``docker run`` this way).
+
+    Args:
+        lab: the session that asks.
+        network: a name, an id, or a :class:`~course_helpers.lab.NetworkRef`.
+
+    Returns:
+        A :class:`RemovalAttempt`; a refusal is recorded in ``outcome``, not raised.
+    """
+    seen: list[str] = []
+
+    def hook(response, *args, **kwargs):
+        request = response.request
+        seen.append(request_line(request.method, request.path_url, response.status_code))
+
+    hooks = lab.client.api.hooks.setdefault("response", [])
+    hooks.append(hook)
+    try:
+        outcome = f"removed {lab.try_remove_network(network)}"
+    except CourseError as exc:
+        outcome = f"{type(exc).__name__}: {exc}"
+    finally:
+        hooks.remove(hook)
+    shown = network if isinstance(network, str) else getattr(network, "name", str(network))
+    return RemovalAttempt(network=shown, requests=tuple(seen), outcome=outcome)
 
 
 def tree_text(data: Any, indent: int = 0) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import subprocess
 from types import SimpleNamespace
 
@@ -16,15 +17,24 @@ import pytest
 
 from course_helpers import DockerRefused, Lab
 from course_helpers.errors import BadInput
-from course_helpers.hostview import docker_bridges, docker_made, group_by_kind, veths_on
+from course_helpers.hostview import (
+    docker_bridges,
+    docker_made,
+    group_by_kind,
+    host_devtype,
+    netns_of,
+    veths_on,
+)
 from course_helpers.ipaddr import by_name
 from course_helpers.lab import DEFAULT_NETWORKS
 from course_helpers.networks import (
+    attempt_removal,
     default_route,
     host_end,
     inspect_network,
     ipam_config,
     list_networks,
+    ping_once,
 )
 from course_helpers.replay import Recording
 
@@ -162,6 +172,75 @@ def test_try_remove_network_leaves_other_sessions_networks_alone(lab, docker_cli
                 lab.try_remove_network(ref)
         assert docker_client.api.inspect_network(foreign.id)["Id"] == foreign.id
     assert foreign.id not in {n["Id"] for n in docker_client.api.networks()}, "other Lab leaked"
+
+
+def test_netns_of_host_mode_is_the_hosts_and_bridge_its_own(lab):
+    probe = lab.host_probe()
+    second = lab.start_container("hostmode", network_mode="host")
+    plain = lab.start_container("plain")
+    host_ns = os.readlink("/proc/self/ns/net")  # oracle: this process runs in the host's
+    assert netns_of(lab, probe) == netns_of(lab, second) == host_ns
+    assert netns_of(lab, plain) not in (host_ns, "")
+    joined = lab.start_container("joined", network_mode=f"container:{plain.id}")
+    assert netns_of(lab, joined) == netns_of(lab, plain)
+
+
+def test_host_devtype_agrees_with_iproute2(lab):
+    net = lab.create_network("kind")
+    bridge = f"br-{net.id[:12]}"
+    links = {link["ifname"]: link for link in ip_json("-d", "link")}
+    assert links[bridge]["linkinfo"]["info_kind"] == "bridge"
+    assert host_devtype(lab, bridge) == host_devtype(lab, "docker0") == "bridge"
+    plain = [name for name, link in links.items()  # e.g. a physical NIC: no kind at all
+             if "linkinfo" not in link and link.get("link_type") == "ether"]
+    for name in plain[:1]:
+        assert host_devtype(lab, name) == ""
+    assert host_devtype(lab, "lo") == ""
+    lab.remove_network(net)
+    assert host_devtype(lab, bridge) is None
+    assert bridge not in {link["ifname"] for link in ip_json("link")}
+
+
+def test_ping_once_host_and_container_across_docker0(lab):
+    web = lab.start_container("web")
+    (web_v4,) = by_name(lab.ip_addr(web))["eth0"].ipv4
+    gateway = str(docker0_ipv4().ip)
+    there = ping_once(lab, lab.host_probe(), str(web_v4.ip))
+    back = ping_once(lab, web, gateway)
+    assert (there.ok, there.dev, there.src) == (True, "docker0", gateway)
+    assert (back.ok, back.dev, back.src) == (True, "eth0", str(web_v4.ip))
+    route = subprocess.run(["ip", "-j", "route", "get", str(web_v4.ip)], capture_output=True,
+                           text=True, check=True).stdout
+    assert json.loads(route)[0]["dev"] == "docker0"  # oracle: the host's own routing table
+
+
+def test_ping_once_refuses_addresses_that_are_not_the_courses(lab):
+    web = lab.start_container("web")
+    for ip in ("192.0.2.1", "172.17.255.254", "8.8.8.8"):
+        with pytest.raises(BadInput, match="will not ping it"):
+            ping_once(lab, web, ip)
+
+
+def test_attempt_removal_shows_every_request(lab, docker_client):
+    hooks_before = list(docker_client.api.hooks.get("response", []))
+    missing = attempt_removal(lab, "dnc-no-such-network")
+    assert missing.requests == ("GET /networks/dnc-no-such-network -> 404",)
+    assert missing.outcome.startswith("DockerRefused:") and not missing.sent_rm
+    default = attempt_removal(lab, "none")
+    assert default.requests[0] == "GET /networks/none -> 200"
+    assert [r.split()[0] for r in default.requests] == ["GET", "DELETE"]
+    assert default.requests[1].endswith("-> 403") and "pre-defined" in default.outcome
+    own = lab.create_network("own")
+    removed = attempt_removal(lab, own)
+    assert removed.requests == (f"DELETE /networks/{own.id} -> 204",)
+    assert removed.outcome == f"removed {own.name}"
+    with Lab("test", client=docker_client, backend="live", reap=False) as other:
+        foreign = other.create_network("foreign")
+        refused = attempt_removal(lab, foreign.name)
+        assert refused.requests == (f"GET /networks/{foreign.name} -> 200",)
+        assert refused.outcome.startswith("BadInput:") and not refused.sent_rm
+        assert docker_client.api.inspect_network(foreign.id)["Id"] == foreign.id
+    assert list(docker_client.api.hooks.get("response", [])) == hooks_before
 
 
 def test_recorded_calls_replay_the_same_answers(lab):

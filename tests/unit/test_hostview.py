@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from course_helpers import parse_ip_addr
+from types import SimpleNamespace
+
+import pytest
+
+from course_helpers import BadInput, parse_ip_addr
+from course_helpers.errors import CommandFailed
 from course_helpers.hostview import (
+    IFNAME,
     KINDS,
+    NETNS,
     SOURCE_CENTOS7_HOST,
     DockerBridge,
     bridge_of,
     group_by_kind,
+    host_devtype,
     made_by_docker,
+    netns_of,
+    parse_uevent,
     veths_on,
 )
 from course_helpers.replay import decode, encode
@@ -120,3 +130,74 @@ def test_source_reference_is_marked_and_complete():
     virbr0 = next(r for r in SOURCE_CENTOS7_HOST if r["name"] == "virbr0")
     assert virbr0["address"] == "192.168.122.1/24"
     assert [r["name"] for r in SOURCE_CENTOS7_HOST if r["after_docker"]] == ["docker0"]
+
+
+class FakeLab(SimpleNamespace):
+    """Just enough of a live Lab for one exec-backed helper: ``exec`` answers from a dict."""
+
+    def __init__(self, answers: dict[str, str | Exception]):
+        super().__init__(backend="live", recorder=None, _depth=0, answers=answers, ran=[])
+
+    def exec(self, container, command):
+        self.ran.append((container, command))
+        answer = self.answers[" ".join(command)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def host_probe(self):
+        return "probe"
+
+    def _with_probe(self, fn):
+        return fn(self.host_probe())
+
+
+def test_netns_pattern_and_netns_of():
+    assert NETNS.fullmatch("net:[4026531840]")
+    assert not NETNS.fullmatch("mnt:[4026531840]") and not NETNS.fullmatch("net:[]")
+    lab = FakeLab({"readlink /proc/self/ns/net": "net:[4026532342]\n"})
+    assert netns_of(lab, "c1") == "net:[4026532342]"
+    assert lab.ran == [("c1", ["readlink", "/proc/self/ns/net"])]
+
+
+def test_netns_of_refuses_output_that_is_not_a_netns_link():
+    lab = FakeLab({"readlink /proc/self/ns/net": "readlink: not found\n"})
+    with pytest.raises(CommandFailed, match="not net:\\[INODE\\]"):
+        netns_of(lab, "c1")
+
+
+def test_parse_uevent():
+    text = "DEVTYPE=bridge\nINTERFACE=br-0123456789ab\nIFINDEX=2060\n"
+    assert parse_uevent(text) == {"DEVTYPE": "bridge", "INTERFACE": "br-0123456789ab",
+                                  "IFINDEX": "2060"}
+    assert parse_uevent("INTERFACE=eth0\nIFINDEX=4\n\nnoise\n=x\n") == {
+        "INTERFACE": "eth0", "IFINDEX": "4"}
+    assert parse_uevent("") == {}
+
+
+def test_host_devtype_bridge_none_and_missing():
+    missing = CommandFailed("no such file", exit_code=1)
+    lab = FakeLab({
+        "cat /sys/class/net/docker0/uevent": "DEVTYPE=bridge\nINTERFACE=docker0\nIFINDEX=3\n",
+        "cat /sys/class/net/eth0/uevent": "INTERFACE=eth0\nIFINDEX=4\n",
+        "cat /sys/class/net/gone0/uevent": missing,
+    })
+    assert host_devtype(lab, "docker0") == "bridge"
+    assert host_devtype(lab, "eth0") == ""
+    assert host_devtype(lab, "gone0") is None
+    assert {c for c, _ in lab.ran} == {"probe"}
+
+
+@pytest.mark.parametrize("name", ["", "a" * 16, "../etc", "x/y", ".", "..", "a b", "eth0:1",
+                                  None, 3])
+def test_host_devtype_refuses_what_cannot_be_an_interface_name(name):
+    lab = FakeLab({})
+    with pytest.raises(BadInput, match="not an interface name"):
+        host_devtype(lab, name)
+    assert lab.ran == []
+
+
+@pytest.mark.parametrize("name", ["lo", "docker0", "br-0123456789ab", "veth1a2b3c4", "a" * 15,
+                                  "wlp2s0", "..x"])
+def test_interface_names_accepted(name):
+    assert IFNAME.fullmatch(name)

@@ -5,16 +5,25 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
 
-from course_helpers import parse_ip_addr
+from course_helpers import BadInput, DockerRefused, parse_ip_addr
+from course_helpers.errors import CommandFailed
 from course_helpers.lab import DEFAULT_NETWORKS
 from course_helpers.networks import (
     NetworkSummary,
+    PingCheck,
+    RemovalAttempt,
+    attempt_removal,
+    course_addresses,
     host_end,
     ipam_config,
     parse_default_route,
+    parse_route_get,
+    ping_once,
+    request_line,
     tree_html,
     tree_text,
 )
@@ -151,3 +160,153 @@ def test_tree_html_escapes_markup():
 def test_trees_of_real_json_round_trip():
     data = json.loads(json.dumps(BRIDGE))
     assert tree_text(data) == tree_text(BRIDGE)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("172.17.0.2 dev docker0  src 172.17.0.1 \n", ("docker0", "172.17.0.1")),
+    ("172.17.0.1 dev eth0  src 172.17.0.2 \n", ("eth0", "172.17.0.2")),
+    ("172.17.0.1 dev eth0 src 172.17.0.2 uid 0 \n    cache \n", ("eth0", "172.17.0.2")),
+    ("local 127.0.0.1 dev lo table local src 127.0.0.1 uid 0\n", ("lo", "127.0.0.1")),
+    ("10.0.0.1 via 172.17.0.1 dev eth0  src 172.17.0.2\n", ("eth0", "172.17.0.2")),
+    ("", (None, None)),
+    ("dev", (None, None)),
+])
+def test_parse_route_get(text, expected):
+    assert parse_route_get(text) == expected
+
+
+class FakeApi(SimpleNamespace):
+    def inspect_container(self, cid):
+        return self.containers[cid]
+
+
+class FakeLab(SimpleNamespace):
+    """Just enough of a live Lab: course containers' inspect data and scripted execs."""
+
+    def __init__(self, containers=None, answers=None):
+        super().__init__(backend="live", recorder=None, _depth=0, ran=[],
+                         answers=answers or {},
+                         client=SimpleNamespace(api=FakeApi(containers=containers or {},
+                                                            hooks={"response": []})))
+
+    @property
+    def container_ids(self):
+        return list(self.client.api.containers)
+
+    def exec(self, container, command):
+        self.ran.append(" ".join(command))
+        answer = self.answers[" ".join(command)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+WEB = {"NetworkSettings": {"Networks": {"bridge": {"IPAddress": "172.17.0.2",
+                                                   "Gateway": "172.17.0.1"}}}}
+PROBE = {"NetworkSettings": {"Networks": {"host": {"IPAddress": "", "Gateway": ""}}}}
+
+
+def test_course_addresses_are_container_ips_and_gateways():
+    lab = FakeLab({"w" * 64: WEB, "p" * 64: PROBE})
+    assert course_addresses(lab) == {"172.17.0.2", "172.17.0.1"}
+    assert course_addresses(FakeLab()) == set()
+
+
+def test_ping_once_reports_route_and_reply():
+    lab = FakeLab({"w" * 64: WEB}, {
+        "ip route get 172.17.0.2": "172.17.0.2 dev docker0  src 172.17.0.1 \n",
+        "ping -c 1 -W 2 172.17.0.2": "1 packets transmitted, 1 packets received\n",
+        "ip route get 172.17.0.1": "172.17.0.1 dev eth0  src 172.17.0.2 \n",
+        "ping -c 1 -W 2 172.17.0.1": CommandFailed("no reply", exit_code=1),
+    })
+    probe = SimpleNamespace(name="dnc-x-host-1", id="p" * 64)
+    assert ping_once(lab, probe, "172.17.0.2") == PingCheck(
+        "dnc-x-host-1", "172.17.0.2", "docker0", "172.17.0.1", True)
+    assert ping_once(lab, "web", "172.17.0.1") == PingCheck(
+        "web", "172.17.0.1", "eth0", "172.17.0.2", False)
+
+
+def test_ping_once_may_ping_loopback():
+    lab = FakeLab({}, {"ip route get 127.0.0.1": "local 127.0.0.1 dev lo src 127.0.0.1\n",
+                       "ping -c 1 -W 2 127.0.0.1": "1 packets received\n"})
+    assert ping_once(lab, "web", "127.0.0.1") == PingCheck(
+        "web", "127.0.0.1", "lo", "127.0.0.1", True)
+
+
+@pytest.mark.parametrize("ip", ["8.8.8.8", "192.0.2.1", "172.17.0.9", "10.0.0.1"])
+def test_ping_once_pings_nothing_but_course_addresses(ip):
+    lab = FakeLab({"w" * 64: WEB})
+    with pytest.raises(BadInput, match="will not ping it"):
+        ping_once(lab, "web", ip)
+    assert lab.ran == []
+
+
+@pytest.mark.parametrize("ip", ["nope", "", "172.17.0.256", "::1", None])
+def test_ping_once_wants_an_ipv4_address(ip):
+    lab = FakeLab({"w" * 64: WEB})
+    with pytest.raises(BadInput, match="not an IPv4 address"):
+        ping_once(lab, "web", ip)
+    assert lab.ran == []
+
+
+def test_ping_check_survives_a_recording():
+    check = PingCheck("web", "172.17.0.1", "eth0", "172.17.0.2", True)
+    assert decode(encode(check)) == check
+
+
+@pytest.mark.parametrize(("method", "path", "status", "line"), [
+    ("GET", "/v1.41/networks/bridge", 200, "GET /networks/bridge -> 200"),
+    ("DELETE", "/v1.47/networks/abc", 403, "DELETE /networks/abc -> 403"),
+    ("GET", "/networks/x", 404, "GET /networks/x -> 404"),
+    ("GET", "/v1.41/version", None, "GET /version -> None"),
+])
+def test_request_line_drops_the_api_version(method, path, status, line):
+    assert request_line(method, path, status) == line
+
+
+def test_removal_attempt_sent_rm_and_recording():
+    looked = RemovalAttempt("x", ("GET /networks/x -> 404",), "DockerRefused: …")
+    removed = RemovalAttempt("n", ("DELETE /networks/abc -> 204",), "removed n")
+    assert not looked.sent_rm and removed.sent_rm
+    assert decode(encode([looked, removed])) == [looked, removed]
+
+
+def _response(method, path, status):
+    return SimpleNamespace(request=SimpleNamespace(method=method, path_url=path),
+                           status_code=status)
+
+
+def test_attempt_removal_records_requests_and_the_refusal_then_unhooks():
+    lab = FakeLab()
+    hooks = lab.client.api.hooks["response"]
+    keep = [lambda *a, **k: None]
+    hooks.extend(keep)
+
+    def try_remove_network(network):
+        for hook in list(hooks):
+            hook(_response("GET", f"/v1.41/networks/{network}", 404))
+        raise DockerRefused("Docker refused to look up network x: not found (HTTP 404); fix.",
+                            status=404, reason="not found")
+
+    lab.try_remove_network = try_remove_network
+    attempt = attempt_removal(lab, "your-network")
+    assert attempt.network == "your-network"
+    assert attempt.requests == ("GET /networks/your-network -> 404",)
+    assert attempt.outcome.startswith("DockerRefused: Docker refused to look up network")
+    assert not attempt.sent_rm
+    assert hooks == keep  # its own hook removed, the others left alone
+
+
+def test_attempt_removal_of_a_removed_network():
+    lab = FakeLab()
+
+    def try_remove_network(network):
+        for hook in list(lab.client.api.hooks["response"]):
+            hook(_response("DELETE", "/v1.41/networks/" + "a" * 64, 204))
+        return network.name
+
+    lab.try_remove_network = try_remove_network
+    ref = SimpleNamespace(name="dnc-x-demo-1", id="a" * 64)
+    attempt = attempt_removal(lab, ref)
+    assert (attempt.network, attempt.outcome) == ("dnc-x-demo-1", "removed dnc-x-demo-1")
+    assert attempt.sent_rm and lab.client.api.hooks["response"] == []
