@@ -296,8 +296,9 @@ def _render_node(ax: Axes, node: _Node, x: float, y: float, w: float, h: float,
         ax.text(x + 0.2, -(y + 0.07 + _LINE), "\n".join(node.details), fontsize=_SMALL * s,
                 va="top", linespacing=1.25, zorder=5, color="#222222")
     if node.docker:
-        ax.text(x + w - 0.06, -(y + 0.07), "Docker", fontsize=_SMALL * s * 0.9, ha="right",
-                va="top", color="white", weight="bold", zorder=6, gid="docker-tag",
+        # A tab on the box's top edge, clear of the name line however long the name.
+        ax.text(x + w - 0.08, -y, "Docker", fontsize=_SMALL * s * 0.9, ha="right",
+                va="center", color="white", weight="bold", zorder=6, gid="docker-tag",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
 
 

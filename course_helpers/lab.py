@@ -446,6 +446,7 @@ class Lab:
         return parse_ip_addr(self.exec(container, IP_ADDR))
 
     # -- the host, seen through a host-mode container ----------------------
+    @recorded
     def host_probe(self) -> ContainerRef:
         """This session's host-mode container, started on first use."""
         with self._probe_lock:
