@@ -11,6 +11,10 @@ every request line and status is seen as it passes. Similar to::
 Where no ``docker`` CLI is installed (a notebook image with only the Python
 SDK), the same container is run through the SDK and its requests are read
 from the SDK's response hook instead; the trace says which way was used.
+
+:func:`daemon_process` finds the program at the other end of the engine's
+socket (similar to ``ss -xlp src /var/run/docker.sock`` as root), to show that
+the client and the daemon are two programs.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import contextlib
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -28,6 +34,7 @@ from urllib.parse import urlsplit
 
 import docker
 
+from .architecture import read_proc
 from .engine import translated
 from .errors import CourseError
 from .httplog import LoggingProxy
@@ -70,6 +77,18 @@ class ApiCall:
     def __str__(self) -> str:
         return f"{self.method:<5} {self.route}  ->  {self.status}"
 
+    @property
+    def version(self) -> str:
+        """The API version the request was sent with (``1.41``), or ``""`` for an unversioned
+        path (the CLI's first ``/_ping``)."""
+        match = _VERSION_PREFIX.match(self.path)
+        return match.group(0)[2:] if match else ""
+
+    @property
+    def versioned_route(self) -> str:
+        """The route with its version prefix, as sent: ``/v1.41/containers/{id}/start``."""
+        return f"/v{self.version}{self.route}" if self.version else self.route
+
 
 @replayable
 @dataclass(frozen=True)
@@ -106,6 +125,8 @@ class RunTrace:
         exit_code: the command's exit status (0: the container ran ``true``).
         calls: the requests, in the order they were sent.
         events: the engine's events for the container, in order.
+        cli_path: where the ``docker`` program that ran lives (symlinks resolved);
+            ``""`` when the SDK was used instead.
     """
 
     via: str
@@ -118,6 +139,7 @@ class RunTrace:
     exit_code: int
     calls: tuple[ApiCall, ...]
     events: tuple[EngineEvent, ...]
+    cli_path: str = ""
 
     @property
     def requests(self) -> list[str]:
@@ -281,17 +303,17 @@ def trace_docker_run(lab: Lab) -> RunTrace:
     try:
         if docker_cli and upstream:
             calls, agents, code, command = _run_cli(lab, name, docker_cli, upstream)
-            via = VIA_CLI
+            via, cli_path = VIA_CLI, os.path.realpath(docker_cli)
         else:
             calls, agents, code, command = _run_sdk(lab, name)
-            via = VIA_SDK
+            via, cli_path = VIA_SDK, ""
         ran = True
     finally:
         events = tap.stop(timeout=10 if ran else 0)
         _remove_if_left(lab, name)
     cid = find_container_id([path for _, path, _, _ in calls])
     return RunTrace(
-        via=via, command=command, container=name, container_id=cid,
+        via=via, command=command, cli_path=cli_path, container=name, container_id=cid,
         client_agent=agents.get("user-agent", ""), server_agent=agents.get("server", ""),
         api_version=agents.get("api-version", ""), exit_code=code,
         calls=tuple(ApiCall(i, conn, method, path, route_of(path, cid, name), status)
@@ -373,3 +395,112 @@ def _remove_if_left(lab: Lab, name: str) -> None:
             if f"/{name}" in found.get("Names", []):
                 with contextlib.suppress(docker.errors.NotFound):
                     lab.client.api.remove_container(found["Id"], force=True)
+
+
+# -- the program at the other end of the socket ------------------------------------
+
+@replayable
+@dataclass(frozen=True)
+class DaemonProcess:
+    """The process that answers on the engine's unix socket, as this machine sees it.
+
+    Attributes:
+        visible: True when that process was found in this machine's ``/proc``.
+        reason: when not visible, why.
+        socket: the engine's socket (``/var/run/docker.sock``).
+        pid: the process id; program: its name (``dockerd``); exe: its program file.
+        found_by: ``"socket peer"`` (the kernel's record of who listens on the socket)
+            or ``"process list"`` (systemd opened the socket and passed it on).
+    """
+
+    visible: bool
+    reason: str = ""
+    socket: str = ""
+    pid: int = 0
+    program: str = ""
+    exe: str = ""
+    found_by: str = ""
+
+
+def socket_peer_pid(path: str) -> int:
+    """The pid of the process listening on a unix socket (``SO_PEERCRED``); 0 if unknown.
+
+    Connects and disconnects without sending a byte. Linux only: elsewhere 0.
+    """
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return 0
+    fmt = "3i"  # struct ucred: pid, uid, gid
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(path)
+        pid, _, _ = struct.unpack(fmt, sock.getsockopt(socket.SOL_SOCKET, option,
+                                                       struct.calcsize(fmt)))
+    return pid
+
+
+def program_of(pid: int, root: str | Path = "/proc") -> tuple[str, str]:
+    """``(name, program file)`` of a process; ``""`` for what cannot be read."""
+    base = Path(root) / str(pid)
+    try:
+        status = (base / "status").read_text()
+    except OSError:
+        status = ""
+    name = next((line.split(":", 1)[1].strip() for line in status.splitlines()
+                 if line.startswith("Name:")), "")
+    try:
+        exe = os.path.realpath(os.readlink(base / "exe"))
+    except OSError:
+        exe = ""
+    return name, exe
+
+
+#: Names of the process that opened the socket on behalf of dockerd (socket activation).
+_SOCKET_ACTIVATORS = ("systemd", "init", "launchd")
+
+
+def find_daemon(path: str, peer_pid: int, root: str | Path = "/proc") -> DaemonProcess:
+    """Name the process behind the engine's socket, from its peer pid and a process table.
+
+    Args:
+        path: the socket.
+        peer_pid: :func:`socket_peer_pid` of it (0: unknown).
+        root: the process table to read (``/proc``).
+    """
+    name, exe = program_of(peer_pid, root) if peer_pid else ("", "")
+    if name and name not in _SOCKET_ACTIVATORS:
+        return DaemonProcess(True, socket=path, pid=peer_pid, program=name, exe=exe,
+                             found_by="socket peer")
+    if name:  # socket activation: systemd listens; dockerd took the socket over
+        daemons = [p.pid for p in read_proc(root).values() if p.name == "dockerd"]
+        if len(daemons) == 1:
+            name, exe = program_of(daemons[0], root)
+            return DaemonProcess(True, socket=path, pid=daemons[0], program=name, exe=exe,
+                                 found_by="process list")
+    return DaemonProcess(
+        False, socket=path,
+        reason="the process behind the engine's socket is not visible from here (Docker "
+               "Desktop and remote engines run dockerd in another machine or VM)")
+
+
+@recorded
+def daemon_process(lab: Lab) -> DaemonProcess:
+    """The program that answers on the engine's socket. Similar to ``ss -xlp src SOCKET``.
+
+    Args:
+        lab: a live or replaying session.
+
+    Returns:
+        The process; ``visible=False`` (with the reason) for an engine reached over
+        the network, or one whose processes this machine cannot see.
+    """
+    path = engine_socket(lab)
+    if not path:
+        return DaemonProcess(False, reason="the engine is reached over the network (tcp or ssh), "
+                                           "so its process cannot be seen from here")
+    try:
+        pid = socket_peer_pid(path)
+    except OSError as exc:
+        return DaemonProcess(False, socket=path,
+                             reason=f"the engine's socket could not be asked ({exc.strerror})")
+    return find_daemon(path, pid)

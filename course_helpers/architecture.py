@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .engine import translated
 from .replay import recorded, replayable
@@ -41,6 +42,10 @@ class EngineStack:
         containerd_version / runc_version / init_version: the components' versions.
         cgroup_driver / cgroup_version: how resources are limited.
         rootless: the daemon runs without root.
+        live_restore: containers keep running while dockerd is stopped or upgraded
+            (``"live-restore": true`` in ``daemon.json``; off by default).
+        registry: the host of the default registry ``docker pull`` would use
+            (``index.docker.io``); the course never contacts it.
     """
 
     engine_version: str
@@ -62,6 +67,8 @@ class EngineStack:
     cgroup_driver: str
     cgroup_version: str
     rootless: bool
+    live_restore: bool = False
+    registry: str = ""
 
     @property
     def docker_desktop(self) -> bool:
@@ -72,7 +79,8 @@ class EngineStack:
         """(layer, what the engine reports) rows, top to bottom."""
         return [
             ("REST API", f"{self.api_version} (oldest accepted {self.min_api_version})"),
-            ("dockerd", f"Docker Engine {self.engine_version}"),
+            ("dockerd", f"Docker Engine {self.engine_version}, live-restore "
+                        f"{'on' if self.live_restore else 'off'}"),
             ("storage driver", f"{self.storage_driver} on {self.backing_fs or '?'}"
              + (" (containerd image store)" if self.containerd_snapshotter else "")),
             ("network drivers", ", ".join(self.network_plugins)),
@@ -80,6 +88,7 @@ class EngineStack:
             ("runtimes", f"{', '.join(self.runtimes)} (default {self.default_runtime})"),
             ("runc", self.runc_version),
             ("kernel", f"{self.kernel}, cgroup v{self.cgroup_version} ({self.cgroup_driver})"),
+            ("registry", f"{self.registry or '?'} (default for pulls; not contacted here)"),
         ]
 
 
@@ -117,6 +126,8 @@ def stack_from(version: dict[str, Any], info: dict[str, Any]) -> EngineStack:
         cgroup_driver=str(info.get("CgroupDriver", "")),
         cgroup_version=str(info.get("CgroupVersion", "")),
         rootless="rootless" in security,
+        live_restore=bool(info.get("LiveRestoreEnabled")),
+        registry=urlsplit(str(info.get("IndexServerAddress") or "")).hostname or "",
     )
 
 
@@ -194,6 +205,9 @@ class ProcessChain:
         containerd_namespace: the containerd namespace the shim serves (``moby``).
         runc_running: a ``runc`` process for this container still runs.
         daemons: which of ``dockerd`` and ``containerd`` run on the host.
+        shim_parent: the name of the shim's own parent process: not ``containerd``
+            (which started it) but, once the shim has detached itself, the host's
+            first process or a subreaper.
     """
 
     visible: bool
@@ -206,6 +220,7 @@ class ProcessChain:
     containerd_namespace: str = ""
     runc_running: bool = False
     daemons: tuple[str, ...] = ()
+    shim_parent: str = ""
 
 
 def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
@@ -230,6 +245,7 @@ def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
                    "in another machine or VM (Docker Desktop, a remote engine) or this "
                    "notebook runs in its own PID namespace")
     parent = procs.get(me.ppid)
+    grandparent = procs.get(parent.ppid) if parent else None
     argv = parent.argv if parent else ()
     namespace = argv[argv.index("-namespace") + 1] if "-namespace" in argv[:-1] else ""
     return ProcessChain(
@@ -244,6 +260,7 @@ def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
                          for p in procs.values()),
         daemons=tuple(sorted({p.name for p in procs.values()
                               if p.name in ("dockerd", "containerd")})),
+        shim_parent=grandparent.name if grandparent else "",
     )
 
 
@@ -313,6 +330,11 @@ def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
                 "containerd snapshotters on fresh Engine 29+ installs",
          "live": stack.storage_driver + (" (containerd image store)"
                                          if stack.containerd_snapshotter else "")},
+        {"source": "Docker Registry", "status": STILL_HERE,
+         "then": "where images were pulled from",
+         "now": "registries speaking the OCI distribution API; Docker Hub by default",
+         "live": (f"{stack.registry} (configured; the course never contacts it)"
+                  if stack.registry else "")},
         {"source": "NetworkDriver", "status": REPLACED,
          "then": "HISTORY: bridge set-up code built into the daemon (to Docker 1.6, 2015)",
          "now": "libnetwork (Docker 1.7, 2015) and its drivers; `docker network` since 1.9",

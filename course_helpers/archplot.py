@@ -4,8 +4,9 @@ Introduced in chapter 04 (Docker平台架构图解). The "now" column is built o
 from live data (:class:`~course_helpers.architecture.EngineStack`, a
 :class:`~course_helpers.architecture.ProcessChain` and a
 :class:`~course_helpers.apitrace.RunTrace`); the "then" column is the source's
-own figure, labelled as history. Colours are the Okabe-Ito palette (safe for
-colour-blind readers) and every box also says in words what it is.
+own figure, labelled as history. As in the other chapters' drawings, every
+role has an Okabe-Ito colour (safe for colour-blind readers) *and* a hatch
+pattern, and every box says in words what it is, so nothing relies on colour.
 """
 
 from __future__ import annotations
@@ -15,25 +16,29 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
 from .apitrace import RunTrace
 from .architecture import EngineStack, ProcessChain, shim_binary_for
 
-#: Okabe-Ito colours, by the role of a box (text stays black on all but "registry").
-COLOURS = {
-    "client": "#E69F00",    # orange
-    "daemon": "#56B4E9",    # sky blue
-    "driver": "#F0E442",    # yellow
-    "runtime": "#009E73",   # bluish green
-    "kernel": "#CC79A7",    # reddish purple
-    "registry": "#0072B2",  # blue
-    "history": "#BBBBBB",   # grey: no longer exists
+#: Okabe-Ito colour and hatch of each role of a box.
+STYLE = {
+    "client": ("#E69F00", ".."),     # orange
+    "daemon": ("#56B4E9", "//"),     # sky blue
+    "driver": ("#F0E442", "\\\\"),   # yellow
+    "runtime": ("#009E73", "xx"),    # bluish green
+    "kernel": ("#CC79A7", "--"),     # reddish purple
+    "registry": ("#0072B2", "++"),   # blue
+    "history": ("#999999", "oo"),    # grey: no longer exists
 }
-_LEGEND = {"client": "client", "daemon": "daemon and its API", "driver": "drivers",
-           "runtime": "container runtime", "kernel": "Linux kernel", "registry": "registry",
-           "history": "history: replaced or gone"}
-_ROW = 0.14  # vertical distance between rows
+#: Kept for callers that only want the colours.
+COLOURS = {role: colour for role, (colour, _) in STYLE.items()}
+_LEGEND = {"client": "client", "daemon": "daemon and its API", "driver": "drivers (in dockerd)",
+           "runtime": "container runtime", "kernel": "Linux kernel",
+           "registry": "registry (not contacted)", "history": "HISTORY: replaced or gone"}
+_ROW = 0.112     # vertical distance between rows
+_HALF = _ROW * 0.36  # half the height of a box
+_STRIPE = 0.018  # width of the hatched stripe on a box's left
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,12 @@ class Box:
 
     Attributes:
         key: a name edges refer to.
-        title / detail: its two lines of text.
-        role: its colour (a key of :data:`COLOURS`).
+        title / detail: its two lines of text (the detail may wrap).
+        role: its colour and hatch (a key of :data:`STYLE`).
         row / x: where it sits (row 0 at the top; x in figure coordinates).
         width: how wide it is.
+        span: how many rows it covers (a box that holds others).
+        dashed: drawn with a dashed outline (a part the course never contacts).
     """
 
     key: str
@@ -55,19 +62,21 @@ class Box:
     row: int
     x: float
     width: float = 0.3
+    span: int = 1
+    dashed: bool = False
 
 
 #: The source's figure (its sixth screenshot): DATA FROM THE SOURCE, the design before 2016.
 SOURCE_ARCHITECTURE: tuple[Box, ...] = (
-    Box("client", "Docker Client", "sends requests to the daemon", "client", 0, 0.25),
-    Box("server", "Docker Server", "router + handlers in the daemon", "daemon", 1, 0.25),
-    Box("engine", "Engine", "every task ran as a Job", "history", 2, 0.25),
-    Box("graph", "Graph + GraphDriver", "image storage", "history", 3, 0.09, 0.15),
-    Box("network", "NetworkDriver", "container networks", "history", 3, 0.25, 0.15),
-    Box("exec", "ExecDriver", "runs, limits containers", "history", 3, 0.41, 0.15),
-    Box("registry", "Docker Registry", "images are pulled from it", "registry", 4, 0.09, 0.15),
-    Box("libcontainer", "libcontainer", "acts on the kernel for both", "history", 4, 0.33, 0.2),
-    Box("kernel", "Linux kernel", "namespaces + cgroups", "kernel", 5, 0.25),
+    Box("client", "Docker Client", "sends requests to the daemon", "client", 0, 0.24),
+    Box("server", "Docker Server", "router + handlers in the daemon", "daemon", 1, 0.24),
+    Box("engine", "Engine", "every task ran as a Job", "history", 2, 0.24),
+    Box("graph", "Graph + GraphDriver", "image storage", "history", 3, 0.08, 0.145),
+    Box("network", "NetworkDriver", "container networks", "history", 3, 0.24, 0.145),
+    Box("exec", "ExecDriver", "runs, limits containers", "history", 3, 0.40, 0.145),
+    Box("registry", "Docker Registry", "images are pulled from it", "registry", 4, 0.08, 0.145),
+    Box("libcontainer", "libcontainer", "acts on the kernel for both", "history", 4, 0.32, 0.2),
+    Box("kernel", "Linux kernel", "namespaces + cgroups", "kernel", 5, 0.24),
 )
 #: The source's arrows: (from, to, label).
 SOURCE_EDGES: tuple[tuple[str, str, str], ...] = (
@@ -76,12 +85,21 @@ SOURCE_EDGES: tuple[tuple[str, str, str], ...] = (
     ("network", "libcontainer", ""), ("exec", "libcontainer", ""),
     ("libcontainer", "kernel", ""),
 )
-#: Today's arrows: (from, to, label).
+#: Today's arrows: (from, to, label). The storage and network drivers sit inside dockerd.
 LIVE_EDGES: tuple[tuple[str, str, str], ...] = (
-    ("client", "api", "HTTP"), ("api", "dockerd", ""), ("dockerd", "storage", ""),
-    ("dockerd", "containerd", "gRPC"), ("dockerd", "networks", ""),
+    ("client", "api", "HTTP"), ("api", "dockerd", ""), ("dockerd", "containerd", "gRPC"),
     ("containerd", "shim", "ttrpc"), ("shim", "runc", "exec"), ("runc", "kernel", "syscalls"),
+    ("dockerd", "registry", "pull"),
 )
+
+
+def containerd_detail(stack: EngineStack, chain: ProcessChain | None = None) -> str:
+    """What containerd does on this engine, from ``docker info`` (and the shim's namespace)."""
+    space = (f", namespace '{chain.containerd_namespace}'"
+             if chain is not None and chain.visible and chain.containerd_namespace else "")
+    if stack.containerd_snapshotter:
+        return f"runs the containers (tasks{space})\nand keeps the images (snapshotter)"
+    return f"runs the containers (tasks{space});\nimages stay with dockerd"
 
 
 def live_boxes(stack: EngineStack, chain: ProcessChain | None = None,
@@ -95,6 +113,8 @@ def live_boxes(stack: EngineStack, chain: ProcessChain | None = None,
             number of requests).
     """
     client = trace.client_agent if trace and trace.client_agent else "docker CLI"
+    if trace and trace.cli_path:
+        client = f"{client}, {trace.cli_path}"
     requests = f"{len(trace.calls)} requests for one docker run" if trace else "HTTP + JSON"
     if chain is not None and chain.visible and chain.parent:
         shim, shim_note = chain.parent, "parent of the container's process"
@@ -102,23 +122,33 @@ def live_boxes(stack: EngineStack, chain: ProcessChain | None = None,
         v2 = [r for r in stack.runtimes if r.startswith("io.containerd.runc")]
         shim = shim_binary_for(v2[0]) if v2 else "containerd-shim"
         shim_note = "one per container (not seen from here)"
-    store = "containerd snapshotter" if stack.containerd_snapshotter else "storage driver"
-    nets = textwrap.fill(", ".join(stack.network_plugins), 24)
-    x = 0.75
+    if stack.containerd_snapshotter:
+        store, store_note = "image store", "in containerd (snapshotter)"
+    else:
+        store = "storage driver"
+        store_note = f"{stack.storage_driver} on {stack.backing_fs}" if stack.backing_fs \
+            else stack.storage_driver
+    nets = textwrap.fill(", ".join(stack.network_plugins), 34)
+    restore = "on" if stack.live_restore else "off"
+    x = 0.68
     return [
-        Box("client", "client", client, "client", 0, x),
-        Box("api", f"REST API {stack.api_version}", requests, "daemon", 1, x),
-        Box("dockerd", f"dockerd {stack.engine_version}", "Docker Engine", "daemon", 2, x),
-        Box("storage", store, stack.storage_driver, "driver", 3, x - 0.16, 0.15),
-        Box("containerd", f"containerd {stack.containerd_version}", "images, tasks",
-            "runtime", 3, x, 0.15),
-        Box("networks", "network drivers", nets, "driver", 3, x + 0.16, 0.15),
-        Box("shim", shim, shim_note, "runtime", 4, x),
+        Box("client", "client", client, "client", 0, x, 0.32),
+        Box("api", f"REST API {stack.api_version}", requests, "daemon", 1, x, 0.32),
+        Box("dockerd", f"dockerd {stack.engine_version}",
+            f"Docker Engine; its drivers run inside it; live-restore {restore}", "daemon", 2, x,
+            0.34, span=2),
+        Box("storage", store, store_note, "driver", 3, x - 0.083, 0.155),
+        Box("networks", "network drivers", nets, "driver", 3, x + 0.083, 0.155),
+        Box("containerd", f"containerd {stack.containerd_version}",
+            containerd_detail(stack, chain), "runtime", 4, x, 0.32),
+        Box("shim", shim, shim_note, "runtime", 5, x, 0.32),
         Box("runc", f"runc {stack.runc_version}", "creates the container, then exits",
-            "runtime", 5, x),
+            "runtime", 6, x, 0.32),
         Box("kernel", f"Linux {stack.kernel}",
             f"namespaces + cgroup v{stack.cgroup_version} ({stack.cgroup_driver})", "kernel",
-            6, x),
+            7, x, 0.32),
+        Box("registry", "registry", f"{stack.registry or 'default registry'}\n"
+            "not contacted\nby the course", "registry", 2, 0.935, 0.115, dashed=True),
     ]
 
 
@@ -126,28 +156,64 @@ def _y(row: int) -> float:
     return 0.93 - row * _ROW
 
 
+def _top(box: Box) -> float:
+    return _y(box.row) + _HALF
+
+
+def _bottom(box: Box) -> float:
+    return _y(box.row + box.span - 1) - _HALF
+
+
+def _draw_box(ax: plt.Axes, box: Box, inner: bool = False) -> None:
+    colour, hatch = STYLE[box.role]
+    top, bottom = _top(box), _bottom(box)
+    if inner:  # a box inside a taller one: a little smaller
+        top, bottom = top - _HALF * 0.12, bottom + _HALF * 0.12
+    left = box.x - box.width / 2
+    ax.add_patch(FancyBboxPatch((left, bottom), box.width, top - bottom,
+                                boxstyle="round,pad=0.003", fc="white", ec=colour, lw=1.8,
+                                ls="--" if box.dashed else "-", gid=f"box:{box.key}"))
+    ax.add_patch(Rectangle((left, bottom), _STRIPE, top - bottom, fc=colour, ec="black",
+                           hatch=hatch, lw=0.4, alpha=0.9, gid=f"stripe:{box.key}:{box.role}"))
+    centre = box.x + _STRIPE / 2
+    small = box.width < 0.2
+    ink = "#444444" if box.role == "history" else "black"
+    y = _y(box.row)
+    lines = box.detail.count("\n") + 1
+    title_at, detail_at = {1: (0.38, -0.32), 2: (0.5, -0.02)}.get(lines, (0.62, 0.28))
+    ax.text(centre, y + _HALF * title_at, box.title, ha="center", va="center", color=ink,
+            fontsize=8 if small else 9.5, weight="bold")
+    ax.text(centre, y + _HALF * detail_at, box.detail, ha="center",
+            va="center" if lines == 1 else "top", color=ink, fontsize=6.5 if small else 7.5,
+            linespacing=1.1)
+    if box.role == "history":
+        ax.text(left + box.width - 0.004, top - 0.004, "HISTORY", ha="right", va="top",
+                fontsize=5.5, color=ink, style="italic")
+
+
 def _draw(ax: plt.Axes, boxes: list[Box] | tuple[Box, ...],
           edges: tuple[tuple[str, str, str], ...]) -> None:
-    half = _ROW * 0.33
-    for box in boxes:
-        y = _y(box.row)
-        ax.add_patch(FancyBboxPatch((box.x - box.width / 2, y - half), box.width, 2 * half,
-                                    boxstyle="round,pad=0.004", fc=COLOURS[box.role],
-                                    ec="black", lw=1))
-        colour = "white" if box.role == "registry" else "black"
-        small = box.width < 0.2
-        ax.text(box.x, y + half * 0.35, box.title, ha="center", va="center", color=colour,
-                fontsize=8 if small else 9.5, weight="bold")
-        ax.text(box.x, y - half * 0.4, box.detail, ha="center", va="center", color=colour,
-                fontsize=6.5 if small else 7.5)
     where = {b.key: b for b in boxes}
+    holders = [b for b in boxes if b.span > 1]
+    for box in boxes:
+        inner = any(h is not box and h.row <= box.row < h.row + h.span
+                    and abs(h.x - box.x) < h.width / 2 for h in holders)
+        _draw_box(ax, box, inner)
     for src, dst, label in edges:
         a, b = where[src], where[dst]
-        start, end = (a.x, _y(a.row) - half), (b.x, _y(b.row) + half)
-        ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "lw": 1.1})
+        dashed = a.dashed or b.dashed
+        if a.row <= b.row < a.row + a.span and b.span == 1 and b.x > a.x:  # beside: rightwards
+            start = (a.x + a.width / 2 + 0.003, _y(b.row))
+            end = (b.x - b.width / 2 - 0.003, _y(b.row))
+            text_at = ((start[0] + end[0]) / 2, _y(b.row) + 0.012)
+        else:
+            start, end = (a.x, _bottom(a)), (b.x, _top(b))
+            text_at = ((start[0] + end[0]) / 2 + 0.01, (start[1] + end[1]) / 2)
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops={"arrowstyle": "->", "lw": 1.1, "ls": "--" if dashed else "-"})
         if label:
-            ax.text((start[0] + end[0]) / 2 + 0.01, (start[1] + end[1]) / 2, label,
-                    fontsize=7, style="italic", va="center")
+            ax.text(*text_at, label, fontsize=7, style="italic", va="center",
+                    ha="center" if a.row <= b.row < a.row + a.span else "left")
 
 
 def draw_architecture(stack: EngineStack, chain: ProcessChain | None = None,
@@ -160,18 +226,19 @@ def draw_architecture(stack: EngineStack, chain: ProcessChain | None = None,
     Returns:
         The figure: "then" on the left, "now" on the right.
     """
-    fig, ax = plt.subplots(figsize=(12, 8))
+    fig, ax = plt.subplots(figsize=(13, 9.5))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.axis("off")
-    ax.text(0.25, 1.0, "then: the source's figure (before 2016)", ha="center", fontsize=11,
+    ax.text(0.24, 1.0, "then: the source's figure (before 2016)", ha="center", fontsize=11,
             weight="bold")
-    ax.text(0.75, 1.0, "now: read from this engine", ha="center", fontsize=11, weight="bold")
-    ax.axvline(0.5, color="#999999", lw=0.8, ls=":")
+    ax.text(0.70, 1.0, "now: read from this engine", ha="center", fontsize=11, weight="bold")
+    ax.axvline(0.49, color="#999999", lw=0.8, ls=":")
     _draw(ax, SOURCE_ARCHITECTURE, SOURCE_EDGES)
     _draw(ax, live_boxes(stack, chain, trace), LIVE_EDGES)
-    handles = [plt.Rectangle((0, 0), 1, 1, fc=COLOURS[k], ec="black") for k in _LEGEND]
-    ax.legend(handles, list(_LEGEND.values()), loc="lower center", ncol=7, fontsize=8,
-              frameon=False, bbox_to_anchor=(0.5, -0.03))
+    handles = [Patch(fc=STYLE[k][0], ec="black", hatch=STYLE[k][1], label=v)
+               for k, v in _LEGEND.items()]
+    ax.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False,
+              bbox_to_anchor=(0.5, -0.03), handlelength=2.2, handleheight=1.3)
     fig.tight_layout()
     return fig

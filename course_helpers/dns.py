@@ -4,6 +4,8 @@ Introduced in chapter 05 (going further, beyond the source). Similar to::
 
     docker exec A cat /etc/resolv.conf /etc/hosts
     docker exec A nslookup -type=a B. 127.0.0.11
+    docker exec A busybox netstat -lnu               # who listens at 127.0.0.11
+    sudo nsenter -t PID -n ss -lnup                  # … and which process that is
 
 Look-ups only ever go to 127.0.0.11 inside a course container, and only for
 names of course containers the embedded DNS can answer itself: a name it does
@@ -13,9 +15,17 @@ sends no traffic outside its containers.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import firewall
+from .architecture import read_proc
+from .engine import translated
 from .errors import BadInput
 from .replay import recorded, replayable
 
@@ -175,3 +185,128 @@ def lookup(lab: Lab, asker: Member, target: Member) -> Lookup:
     addresses, refused = parse_nslookup(out)
     shown = "\n".join(line.rstrip() for line in out.replace(target.name, "NAME").splitlines())
     return Lookup(asker.role, target.name, bool(addresses), addresses, refused, shown.strip())
+
+
+# -- who answers at 127.0.0.11 --------------------------------------------------------
+
+@replayable
+@dataclass(frozen=True)
+class DnsServerView:
+    """Who listens at 127.0.0.11 in one container's network namespace.
+
+    Attributes:
+        container: the container's role.
+        visible: this notebook sees the engine host's processes (it runs there).
+        reason: when not visible, why.
+        listeners: ``(protocol, port)`` of every socket listening at 127.0.0.11 there.
+        owners: the name of the process that holds each listener, in the same order
+            (``""`` where it could not be found: that needs root).
+        redirects: ``(protocol, port)`` that the namespace's own NAT rules send
+            ``127.0.0.11:53`` to (its ``DOCKER_OUTPUT`` chain; empty if not readable).
+    """
+
+    container: str
+    visible: bool
+    reason: str = ""
+    listeners: tuple[tuple[str, int], ...] = ()
+    owners: tuple[str, ...] = ()
+    redirects: tuple[tuple[str, int], ...] = ()
+
+
+def _address_of(hex_address: str) -> str:
+    """An IPv4 ``/proc/net`` address (``0B00007F``: a u32 in host byte order) as text."""
+    return str(ipaddress.IPv4Address(int(hex_address, 16).to_bytes(4, sys.byteorder)))
+
+
+def listeners_in(tables: dict[str, str], address: str = EMBEDDED_DNS) -> list[tuple[str, int, str]]:
+    """``(protocol, port, socket inode)`` of the sockets listening at ``address``.
+
+    Args:
+        tables: ``{"udp": text, "tcp": text}`` of a namespace's ``/proc/net/udp`` and ``tcp``.
+        address: the IPv4 address to look for.
+    """
+    found = []
+    for proto, text in tables.items():
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or ":" not in fields[1]:
+                continue
+            where, port = fields[1].split(":")
+            if len(where) != 8 or _address_of(where) != address:
+                continue
+            if proto == "tcp" and fields[3] != "0A":  # only listening TCP sockets
+                continue
+            found.append((proto, int(port, 16), fields[9]))
+    return sorted(found)
+
+
+def socket_owners(inodes: set[str], root: str | Path = "/proc") -> dict[str, str]:
+    """``{socket inode: process name}`` for the processes (visible here) that hold them."""
+    owners: dict[str, str] = {}
+    wanted = {f"socket:[{inode}]": inode for inode in inodes}
+    procs = read_proc(root)
+    for pid in sorted(procs, key=lambda p: procs[p].name != "dockerd"):  # dockerd first
+        try:
+            fds = os.listdir(Path(root) / str(pid) / "fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(Path(root) / str(pid) / "fd" / fd)
+            except OSError:
+                continue
+            if target in wanted:
+                owners[wanted[target]] = procs[pid].name
+        if len(owners) == len(inodes):
+            break
+    return owners
+
+
+def redirects_from(rules: str) -> tuple[tuple[str, int], ...]:
+    """``(protocol, port)`` that a ``DOCKER_OUTPUT`` chain sends ``127.0.0.11:53`` to."""
+    found = []
+    for line in rules.splitlines():
+        match = re.search(r"-p (tcp|udp) .*--dport 53 .*-j DNAT --to-destination "
+                          r"127\.0\.0\.11:(\d+)", line)
+        if match:
+            found.append((match.group(1), int(match.group(2))))
+    return tuple(sorted(found))
+
+
+@recorded
+def dns_server(lab: Lab, member: Member) -> DnsServerView:
+    """Who listens at 127.0.0.11 inside a container, and which process that is.
+
+    Similar to ``docker exec C busybox netstat -lnu`` (and ``-lnt``), then, on the engine's
+    host as root, ``nsenter -t PID -n ss -lnup`` (the owning process) and
+    ``nsenter -t PID -n iptables -t nat -S DOCKER_OUTPUT`` (the redirect of port 53).
+    Only reads; no question is sent to any DNS server.
+
+    Args:
+        lab: the session that owns the container.
+        member: a playground container.
+
+    Returns:
+        The view; ``visible=False`` with the reason when this notebook does not run on
+        the engine's host.
+    """
+    with translated(f"inspect {member.name}"):
+        pid = int(lab.client.api.inspect_container(member.id)["State"].get("Pid") or 0)
+    if not firewall.runs_on_engine_host(pid, member.id):
+        return DnsServerView(member.role, False, reason=(
+            "this notebook does not run on the engine's host (Docker Desktop, a remote engine, "
+            "or its own PID namespace), so the container's sockets cannot be read from here"))
+    tables = {}
+    for proto in ("udp", "tcp"):
+        try:
+            tables[proto] = Path(f"/proc/{pid}/net/{proto}").read_text()
+        except OSError:
+            tables[proto] = ""
+    found = listeners_in(tables)
+    owners = socket_owners({inode for _, _, inode in found}) if found else {}
+    redirects = (redirects_from(firewall.rules_in_netns(pid, "nat", "DOCKER_OUTPUT"))
+                 if found and os.geteuid() == 0 else ())
+    return DnsServerView(member.role, True,
+                         listeners=tuple((proto, port) for proto, port, _ in found),
+                         owners=tuple(owners.get(inode, "") for _, _, inode in found),
+                         redirects=redirects)

@@ -1,8 +1,10 @@
 """Reading Docker's iptables rules on the engine's host, when this notebook may.
 
-Introduced in chapter 05 (going further: the NAT behind a published port and
-the isolation between networks). Similar to ``sudo iptables -t TABLE -S CHAIN``
-on the engine's host. Only reads; never changes a rule.
+Introduced in chapter 05 (going further: the NAT behind a published port, the
+outbound MASQUERADE, the isolation between networks and the embedded DNS's
+redirect inside a container). Similar to ``sudo iptables -t TABLE -S CHAIN``
+on the engine's host, and ``sudo nsenter -t PID -n iptables …`` for a
+container's own network namespace. Only reads; never changes a rule.
 """
 
 from __future__ import annotations
@@ -55,3 +57,14 @@ def rules(table: str, chain: str) -> str:
     done = subprocess.run([binary, "-w", "-t", table, "-S", chain], capture_output=True,
                           text=True, timeout=10, check=False)
     return done.stdout
+
+
+def rules_in_netns(pid: int, table: str, chain: str) -> str:
+    """``nsenter -t PID -n iptables -w -t TABLE -S CHAIN``: the rules of a process's network
+    namespace (a container's, by its first process); empty when they cannot be read."""
+    binary, nsenter = iptables_binary(), shutil.which("nsenter")
+    if binary is None or nsenter is None or not pid:
+        return ""
+    done = subprocess.run([nsenter, "-t", str(pid), "-n", binary, "-w", "-t", table, "-S", chain],
+                          capture_output=True, text=True, timeout=10, check=False)
+    return done.stdout if done.returncode == 0 else ""

@@ -1,13 +1,15 @@
-"""Publishing a port: a course web server on 127.0.0.1, and the NAT rule behind it.
+"""Publishing a port, and the NAT rules behind it (in, and out).
 
 Introduced in chapter 05 (going further, beyond the source). Similar to::
 
     docker run -d -p 127.0.0.1::80 IMAGE httpd -f -p 80 -h /www
     docker port CONTAINER 80
     curl http://127.0.0.1:HOSTPORT/index.html
-    iptables -t nat -S DOCKER          # on the engine's host, as root
+    iptables -t nat -S DOCKER          # on the engine's host, as root: DNAT, coming in
+    iptables -t nat -S POSTROUTING     # the MASQUERADE rules, going out
 
-The page is fetched over loopback only; the rules are only read.
+The page is fetched over loopback only; the rules are only read. No packet
+is sent anywhere to show the outbound NAT: reading its rule is the lesson.
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from . import firewall
 from .architecture import read_proc
 from .engine import translated
 from .errors import BadInput, CourseError
+from .hostview import bridge_of
+from .networks import ipam_config
+from .playground import DEFAULT_BRIDGE
 from .replay import recorded, replayable
 
 if TYPE_CHECKING:
     from .lab import Lab
+    from .playground import Playground
 
 #: The port busybox httpd listens on inside the container.
 CONTAINER_PORT = 80
@@ -72,19 +78,84 @@ class NatView:
     Attributes:
         readable: True when the rules could be read here (root, on the engine's host).
         reason: when not readable, why.
-        dnat_rule: the ``DOCKER`` chain's DNAT rule for this port, with the port and
-            addresses replaced by ``HOSTPORT``, ``HOSTIP`` and ``CONTAINERIP``.
+        dnat_rule: the ``DOCKER`` chain's DNAT rule for this port, as ``iptables -S`` prints it.
+        host_ip: the rule's destination address (``-d``, without the ``/32``).
+        host_port: the rule's destination port (``--dport``).
+        destination: where it sends the packets (``--to-destination``: container ip:port).
         output_skips_loopback: the ``OUTPUT`` rule that sends local traffic to ``DOCKER``
             excludes ``127.0.0.0/8``.
-        proxy_args: the userland ``docker-proxy`` for this port, if one runs (same
-            replacements), else ``()``.
+        proxy_args: the userland ``docker-proxy`` for this port, if one runs (its
+            arguments), else ``()``.
     """
 
     readable: bool
     reason: str = ""
     dnat_rule: str = ""
+    host_ip: str = ""
+    host_port: int = 0
+    destination: str = ""
     output_skips_loopback: bool = False
     proxy_args: tuple[str, ...] = ()
+
+
+@replayable
+@dataclass(frozen=True)
+class Masquerade:
+    """One network's MASQUERADE rule in the ``nat`` table's ``POSTROUTING`` chain.
+
+    Attributes:
+        network: the network's role in the chapter (``bridge``, ``alpha``, ``beta``).
+        bridge: its Linux bridge (``docker0``, ``br-…``).
+        subnet: its subnet, from ``docker network inspect``.
+        rule: the rule as ``iptables -S`` prints it, or ``""`` when there is none.
+        source: the rule's source (``-s``); its ``! -o BRIDGE`` leaves alone what stays
+            on the network's own bridge.
+    """
+
+    network: str
+    bridge: str
+    subnet: str
+    rule: str = ""
+    source: str = ""
+
+
+@replayable
+@dataclass(frozen=True)
+class MasqueradeView:
+    """The outbound NAT of Docker's bridge networks, read on the engine's host.
+
+    Attributes:
+        readable: True when the rules could be read here (root, on the engine's host).
+        reason: when not readable, why.
+        rules: one :class:`Masquerade` per network asked about, in the order asked.
+    """
+
+    readable: bool
+    reason: str = ""
+    rules: tuple[Masquerade, ...] = ()
+
+    def of(self, network: str) -> Masquerade | None:
+        """The rule of a network role, or None."""
+        return next((m for m in self.rules if m.network == network), None)
+
+
+def rule_options(rule: str) -> dict[str, str]:
+    """The options of an ``iptables -S`` line, negated ones as ``!-o``: ``{"-d": "…", …}``.
+
+    Options without a value (none in the rules read here) are left out.
+    """
+    words, options, i = rule.split(), {}, 0
+    while i < len(words) - 1:
+        word = words[i]
+        if word == "!" and i + 2 < len(words):
+            options["!" + words[i + 1]] = words[i + 2]
+            i += 3
+        elif word.startswith("-"):
+            options[word] = words[i + 1]
+            i += 2
+        else:
+            i += 1
+    return options
 
 
 def binding_from(ports: dict, container_port: str = f"{CONTAINER_PORT}/tcp") -> tuple[str, int]:
@@ -153,14 +224,6 @@ def fetch(lab: Lab, published: Published, path: str = "/index.html") -> Fetched:
             conn.close()
 
 
-def normalise(text: str, published: Published) -> str:
-    """A rule or command line with this port's numbers replaced by placeholders."""
-    return (text.replace(f"{published.container_ip}:", "CONTAINERIP:")
-            .replace(published.container_ip, "CONTAINERIP")
-            .replace(str(published.host_port), "HOSTPORT")
-            .replace(published.host_ip, "HOSTIP"))
-
-
 def nat_from(docker_chain: str, output_chain: str, published: Published,
              proxies: list[tuple[str, ...]]) -> NatView:
     """Pick this port's rule and proxy out of ``iptables -S`` text and process arguments.
@@ -171,21 +234,24 @@ def nat_from(docker_chain: str, output_chain: str, published: Published,
         published: the port.
         proxies: argument lists of the running ``docker-proxy`` processes.
     """
-    target = f"--to-destination {published.container_ip}:{CONTAINER_PORT}"
-    rule = next((line for line in docker_chain.splitlines()
-                 if "DNAT" in line and f"--dport {published.host_port} " in line + " "
-                 and target in line), "")
-    skips = any("-j DOCKER" in line and "! -d 127.0.0.0/8" in line
-                for line in output_chain.splitlines())
-    if not rule:
+    for line in docker_chain.splitlines():
+        options = rule_options(line)
+        if (options.get("-j") == "DNAT" and options.get("--dport") == str(published.host_port)
+                and options.get("--to-destination", "").startswith(f"{published.container_ip}:")):
+            rule = line.strip()
+            break
+    else:
         return NatView(False, "this host's iptables hold no DNAT rule for the port: the engine "
                               "may run rootless (its rules live in its own namespace) or with "
                               "iptables disabled")
+    skips = any("-j DOCKER" in line and "! -d 127.0.0.0/8" in line
+                for line in output_chain.splitlines())
     proxy = next((args for args in proxies
                   if str(published.host_port) in args and published.container_ip in args), ())
     return NatView(
-        readable=True, dnat_rule=normalise(rule, published), output_skips_loopback=skips,
-        proxy_args=tuple(normalise(a, published) for a in proxy[1:]),
+        readable=True, dnat_rule=rule, host_ip=options.get("-d", "").removesuffix("/32"),
+        host_port=int(options["--dport"]), destination=options["--to-destination"],
+        output_skips_loopback=skips, proxy_args=tuple(proxy[1:]),
     )
 
 
@@ -208,3 +274,59 @@ def nat_rules(lab: Lab, published: Published) -> NatView:
     proxies = [p.argv for p in read_proc().values() if p.name == "docker-proxy"]
     return nat_from(firewall.rules("nat", "DOCKER"), firewall.rules("nat", "OUTPUT"),
                     published, proxies)
+
+
+def masquerade_from(postrouting: str, networks: list[tuple[str, str, str]]) -> tuple[
+        Masquerade, ...]:
+    """Each network's MASQUERADE rule, out of ``iptables -t nat -S POSTROUTING`` text.
+
+    Args:
+        postrouting: the chain's rules.
+        networks: ``(role, Linux bridge, subnet)`` of each network asked about.
+
+    Returns:
+        One :class:`Masquerade` per network (``rule=""`` where the chain has none).
+    """
+    found = []
+    for role, bridge, subnet in networks:
+        for line in postrouting.splitlines():
+            options = rule_options(line)
+            if options.get("-j") == "MASQUERADE" and options.get("!-o") == bridge:
+                found.append(Masquerade(role, bridge, subnet, line.strip(),
+                                        options.get("-s", "")))
+                break
+        else:
+            found.append(Masquerade(role, bridge, subnet))
+    return tuple(found)
+
+
+@recorded
+def masquerade_rules(lab: Lab, playground: Playground) -> MasqueradeView:
+    """The MASQUERADE rules of the default bridge and the playground's networks.
+
+    Similar to ``iptables -t nat -S POSTROUTING`` on the engine's host, as root, beside
+    ``docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' NET`` for each
+    network. Only reads: nothing is sent anywhere.
+
+    Args:
+        lab: the session that owns the playground.
+        playground: :func:`course_helpers.playground.build_playground`.
+
+    Returns:
+        The view, networks in the order default bridge, then the playground's;
+        ``readable=False`` with the reason when this notebook is not root on the
+        engine's host.
+    """
+    first = playground.members[0]
+    with translated("inspect the networks"):
+        pid = int(lab.client.api.inspect_container(first.id)["State"].get("Pid") or 0)
+        nets = [(DEFAULT_BRIDGE, lab.client.api.inspect_network(DEFAULT_BRIDGE))]
+        nets += [(role, lab.client.api.inspect_network(ref.id))
+                 for role, ref in playground.networks]
+    reason = firewall.why_unreadable(pid, first.id)
+    if reason:
+        return MasqueradeView(False, reason)
+    asked = [(role, bridge_of(data), next((c["subnet"] for c in ipam_config(data)
+                                            if c.get("subnet") and ":" not in c["subnet"]), ""))
+             for role, data in nets]
+    return MasqueradeView(True, rules=masquerade_from(firewall.rules("nat", "POSTROUTING"), asked))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import glob
 import json
+import shutil
 import subprocess
 import tempfile
 
 import pytest
 
 from course_helpers import apitrace
-from course_helpers.apitrace import VIA_CLI, VIA_SDK, trace_docker_run
+from course_helpers.apitrace import VIA_CLI, VIA_SDK, daemon_process, trace_docker_run
 from course_helpers.architecture import engine_stack, process_chain, shim_binary_for
 from course_helpers.errors import CourseError, DockerRefused
 from course_helpers.sessions import LABEL_SESSION
@@ -57,6 +58,10 @@ def test_a_traced_docker_run_is_http_from_the_real_cli(lab, docker_client):
     assert all(trace.container_id not in c.route and trace.container not in c.route
                for c in trace.calls), "routes hide the id and the name"
     assert trace.actions == ["create", "attach", "start", "die", "destroy"]
+    assert trace.calls[0].version == "", "the CLI's first ping names no API version"
+    assert {c.version for c in trace.calls[1:]} == {trace.api_version}, "then it uses the daemon's"
+    assert trace.cli_path == subprocess.run(["readlink", "-f", shutil.which("docker")],
+                                            capture_output=True, text=True).stdout.strip()
     assert {e.name for e in trace.events} == {trace.container}
     assert gone(docker_client, trace.container), "--rm removed the container"
     assert proxy_dirs() == before, "the proxy removed its socket directory"
@@ -102,6 +107,17 @@ def test_engine_stack_matches_the_docker_cli(lab):
     assert (stack.containerd_version, stack.runc_version) == \
         (components["containerd"], components["runc"])
     assert stack.engine_version == version["Server"]["Version"]
+    assert stack.live_restore == info["LiveRestoreEnabled"]
+    assert stack.registry and stack.registry in info["IndexServerAddress"]
+
+
+def test_the_daemon_is_the_process_behind_the_socket(lab):
+    daemon = daemon_process(lab)
+    assert daemon.visible, daemon.reason
+    pids = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True).stdout.split()
+    assert str(daemon.pid) in pids and daemon.program == "dockerd"
+    assert daemon.exe == subprocess.run(["readlink", "-f", f"/proc/{daemon.pid}/exe"],
+                                        capture_output=True, text=True).stdout.strip()
 
 
 def test_the_process_chain_of_a_running_container(lab, docker_client):
@@ -119,6 +135,11 @@ def test_the_process_chain_of_a_running_container(lab, docker_client):
     assert chain.parent_has_id and ref.id in parent_args
     assert chain.containerd_namespace == "moby"
     assert not chain.runc_running
+    grand = subprocess.run(["ps", "-o", "ppid=", "-p", str(ppid)], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert chain.shim_parent == subprocess.run(["ps", "-o", "comm=", "-p", grand],
+                                               capture_output=True, text=True).stdout.strip()
+    assert chain.shim_parent not in ("dockerd", "containerd")
     lab.remove_container(ref)
     with pytest.raises(DockerRefused):
         process_chain(lab, ref)

@@ -18,9 +18,17 @@ from course_helpers.playground import build_playground
 pytestmark = pytest.mark.live
 
 
-def nat_rules_text() -> str:
-    return subprocess.run(["iptables", "-w", "-t", "nat", "-S", "DOCKER"], capture_output=True,
+def nat_rules_text(chain: str = "DOCKER") -> str:
+    return subprocess.run(["iptables", "-w", "-t", "nat", "-S", chain], capture_output=True,
                           text=True, check=True).stdout
+
+
+def ss_owner(pid: int, address: str) -> str:
+    """`nsenter -t PID -n ss -lnup`: the process holding the UDP socket at ADDRESS:*."""
+    out = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-lnup"], capture_output=True,
+                         text=True, check=True).stdout
+    line = next((li for li in out.splitlines() if f" {address}:" in li), "")
+    return line.split('(("', 1)[1].split('"', 1)[0] if '(("' in line else ""
 
 
 @pytest.fixture
@@ -55,6 +63,23 @@ def test_the_embedded_dns_only_on_user_defined_networks(lab, playground):
         dns.lookup(lab, a, playground.member("b"))
 
 
+def test_dockerd_listens_at_127_0_0_11_on_user_defined_networks_only(lab, docker_client,
+                                                                      playground):
+    a, d1 = playground.member("a"), playground.member("d1")
+    server = dns.dns_server(lab, a)
+    assert server.visible, server.reason
+    assert {proto for proto, _ in server.listeners} == {"udp", "tcp"}
+    assert set(server.owners) == {"dockerd"}
+    assert set(server.redirects) == set(server.listeners), "port 53 is sent to those sockets"
+    pid = docker_client.api.inspect_container(a.id)["State"]["Pid"]
+    assert ss_owner(pid, "127.0.0.11") == "dockerd"
+    seen = lab.exec(a, ["busybox", "netstat", "-lnu"])
+    udp_port = dict(server.listeners)["udp"]
+    assert f"127.0.0.11:{udp_port}" in seen
+    none = dns.dns_server(lab, d1)
+    assert none.visible and none.listeners == () and none.redirects == ()
+
+
 def test_a_published_port_its_page_and_its_nat_rule(lab):
     web = ports.start_web(lab)
     shown = subprocess.run(["docker", "port", web.name, "80"], capture_output=True, text=True,
@@ -67,7 +92,9 @@ def test_a_published_port_its_page_and_its_nat_rule(lab):
     assert nat.readable, nat.reason
     rule = f"--dport {web.host_port} -j DNAT --to-destination {web.container_ip}:80"
     assert rule in nat_rules_text()
-    assert nat.dnat_rule.endswith("--to-destination CONTAINERIP:80")
+    assert nat.dnat_rule in nat_rules_text().splitlines()
+    assert (nat.host_ip, nat.host_port, nat.destination) == \
+        (web.host_ip, web.host_port, f"{web.container_ip}:80")
     lab.remove_container(web)
     assert rule not in nat_rules_text(), "Docker removes the rule with the container"
 
@@ -91,3 +118,18 @@ def test_reachability_follows_shared_networks(lab, playground):
     for net in ("alpha", "beta", "bridge"):
         assert f"-A DOCKER-ISOLATION-STAGE-2 -o [{net}] -j DROP" in iso.rules
     assert all("br-" not in rule for rule in iso.rules), "only the playground's bridges"
+
+
+def test_the_masquerade_rules_match_the_networks_subnets(lab, docker_client, playground):
+    view = ports.masquerade_rules(lab, playground)
+    assert view.readable, view.reason
+    assert [m.network for m in view.rules] == ["bridge", "alpha", "beta"]
+    chain = nat_rules_text("POSTROUTING").splitlines()
+    names = {"bridge": "bridge", **{role: ref.id for role, ref in playground.networks}}
+    for rule in view.rules:
+        subnet = docker_client.api.inspect_network(names[rule.network])["IPAM"]["Config"][0][
+            "Subnet"]
+        assert rule.source == rule.subnet == subnet
+        assert rule.rule in chain
+        assert rule.rule.endswith(f"-s {subnet} ! -o {rule.bridge} -j MASQUERADE")
+    assert view.of("bridge").bridge == "docker0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from pathlib import Path
@@ -13,11 +14,14 @@ from hypothesis import strategies as st
 
 from course_helpers.apitrace import (
     ApiCall,
+    DaemonProcess,
     RunTrace,
     event_from,
     find_container_id,
+    find_daemon,
     rfc3339_to_unix,
     route_of,
+    socket_peer_pid,
 )
 from course_helpers.architecture import (
     GONE,
@@ -32,7 +36,7 @@ from course_helpers.architecture import (
     stack_from,
     then_and_now,
 )
-from course_helpers.archplot import SOURCE_ARCHITECTURE, draw_architecture, live_boxes
+from course_helpers.archplot import SOURCE_ARCHITECTURE, STYLE, draw_architecture, live_boxes
 from course_helpers.httplog import HttpFramer, LoggingProxy
 from course_helpers.replay import decode, encode
 
@@ -193,13 +197,48 @@ def test_a_trace_survives_the_replay_codec():
                      204))
     trace = RunTrace("via", "docker run", NAME, CID, "Docker-Client/1", "Docker/2", "1.41", 0,
                      calls, (event_from({"Action": "start", "timeNano": 1,
-                                         "Actor": {"Attributes": {"name": NAME}}}),))
+                                         "Actor": {"Attributes": {"name": NAME}}}),),
+                     cli_path="/usr/bin/docker")
     again = decode(encode(trace))
     assert again == trace
     assert again.requests == ["HEAD /_ping", "POST /containers/{id}/start"]
     assert again.first("POST", "/containers/{id}/start").status == 204
     assert again.actions == ["start"]
     assert str(calls[1]).split() == ["POST", "/containers/{id}/start", "->", "204"]
+
+
+def test_each_call_knows_the_api_version_it_was_sent_with():
+    ping = ApiCall(0, 0, "HEAD", "/_ping", "/_ping", 200)
+    start = ApiCall(1, 0, "POST", f"/v1.41/containers/{CID}/start", "/containers/{id}/start", 204)
+    assert (ping.version, ping.versioned_route) == ("", "/_ping")
+    assert (start.version, start.versioned_route) == ("1.41", "/v1.41/containers/{id}/start")
+    assert ApiCall(2, 0, "GET", "/v1.50/_ping", "/_ping", 200).version == "1.50"
+
+
+# -- the program behind the socket -------------------------------------------------------
+
+def test_the_socket_peer_is_the_listening_process(tmp_path):
+    path = str(tmp_path / "s.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    try:
+        assert socket_peer_pid(path) == os.getpid()
+    finally:
+        server.close()
+
+
+def test_find_the_daemon_directly_or_behind_socket_activation(tmp_path):
+    fake_proc(tmp_path, 1, 0, "systemd", ["/sbin/init"])
+    fake_proc(tmp_path, 40, 1, "dockerd", ["/usr/bin/dockerd", "-H", "fd://"])
+    direct = find_daemon("/var/run/docker.sock", 40, tmp_path)
+    assert (direct.visible, direct.pid, direct.program, direct.found_by) == \
+        (True, 40, "dockerd", "socket peer")
+    activated = find_daemon("/var/run/docker.sock", 1, tmp_path)
+    assert (activated.pid, activated.program, activated.found_by) == (40, "dockerd", "process list")
+    unseen = find_daemon("/var/run/docker.sock", 0, tmp_path)
+    assert not unseen.visible and "Docker Desktop" in unseen.reason
+    assert decode(encode(direct)) == direct and isinstance(unseen, DaemonProcess)
 
 
 # -- the stack -----------------------------------------------------------------------
@@ -219,6 +258,10 @@ INFO = {"OperatingSystem": "Debian GNU/Linux 12", "KernelVersion": "6.1", "Archi
 
 def test_stack_from_version_and_info():
     stack = stack_from(VERSION, INFO)
+    assert not stack.live_restore and stack.registry == ""
+    assert stack_from(VERSION, {**INFO, "LiveRestoreEnabled": True,
+                                "IndexServerAddress": "https://index.docker.io/v1/"}
+                      ).registry == "index.docker.io"
     assert (stack.storage_driver, stack.backing_fs, stack.containerd_snapshotter) == \
         ("overlay2", "extfs", False)
     assert stack.network_plugins == ("bridge", "host", "null")
@@ -271,6 +314,7 @@ def test_read_proc_and_find_the_shim(tmp_path):
     assert "{id}" in chain.parent_args and CID not in " ".join(chain.parent_args)
     assert chain.daemons == ("containerd", "dockerd") and not chain.runc_running
     assert chain.container_command == "sleep"
+    assert chain.shim_parent == "init", "the shim hangs on neither dockerd nor containerd"
     fake_proc(tmp_path, 30, 20, "runc", ["runc", "create", CID])
     assert chain_from(read_proc(tmp_path), 21, CID, CID).runc_running
 
@@ -294,11 +338,16 @@ def test_then_and_now_marks_history_and_fills_live_values():
         assert by_source[changed]["then"].startswith("HISTORY"), changed
         assert by_source[changed]["status"] in (REPLACED, GONE), changed
     assert {r["source"] for r in rows if r["status"] == STILL_HERE} == \
-        {"Docker Client", "Docker Server (router, handlers)"}
+        {"Docker Client", "Docker Server (router, handlers)", "Docker Registry"}
     assert "containerd-shim-runc-v2" in by_source["ExecDriver"]["live"]
     assert "1.1.5" in by_source["libcontainer"]["live"]
     assert by_source["Docker Client"]["live"] == "Docker-Client/28"
-    assert "not visible" in then_and_now(stack, ProcessChain(False))[5]["live"]
+    assert "not visible" in {r["source"]: r for r in then_and_now(stack, ProcessChain(False))}[
+        "ExecDriver"]["live"]
+    assert by_source["Docker Registry"]["live"] == ""
+    registry = stack_from(VERSION, {**INFO, "IndexServerAddress": "https://index.docker.io/v1/"})
+    assert "never contacts" in {r["source"]: r for r in then_and_now(registry)}[
+        "Docker Registry"]["live"]
 
 
 def texts(fig) -> str:
@@ -306,15 +355,36 @@ def texts(fig) -> str:
 
 
 def test_the_figure_is_drawn_from_the_data_it_is_given():
-    stack = stack_from(VERSION, INFO)
-    fig = draw_architecture(stack, ProcessChain(True, parent="my-shim"))
+    stack = stack_from(VERSION, {**INFO, "IndexServerAddress": "https://index.docker.io/v1/"})
+    fig = draw_architecture(stack, ProcessChain(True, parent="my-shim",
+                                                containerd_namespace="moby"))
     drawn = texts(fig)
     for value in ("containerd 1.6.20", "runc 1.1.5", "my-shim", "overlay2", "REST API 1.41",
-                  "cgroup v2 (systemd)"):
-        assert value in drawn
+                  "cgroup v2 (systemd)", "index.docker.io", "not contacted\nby the course",
+                  "live-restore off", "namespace 'moby'", "images stay with dockerd"):
+        assert value in drawn, value
     for box in SOURCE_ARCHITECTURE:
         assert box.title in drawn
     assert {b.key: b.title for b in live_boxes(stack)}["shim"] == "containerd-shim-runc-v2"
-    other = EngineStack(**{**stack.__dict__, "runc_version": "9.9"})
-    assert "runc 9.9" in texts(draw_architecture(other))
+    other = EngineStack(**{**stack.__dict__, "runc_version": "9.9", "containerd_snapshotter": True})
+    drawn = texts(draw_architecture(other))
+    assert "runc 9.9" in drawn and "keeps the images" in drawn
+    matplotlib.pyplot.close("all")
+
+
+def test_the_drivers_are_drawn_inside_dockerd_and_every_role_has_a_hatch():
+    stack = stack_from(VERSION, INFO)
+    boxes = {b.key: b for b in live_boxes(stack)}
+    dockerd = boxes["dockerd"]
+    for key in ("storage", "networks"):
+        inner = boxes[key]
+        assert dockerd.row <= inner.row < dockerd.row + dockerd.span, key
+        assert dockerd.x - dockerd.width / 2 < inner.x - inner.width / 2, key
+        assert inner.x + inner.width / 2 < dockerd.x + dockerd.width / 2, key
+    assert boxes["registry"].dashed
+    hatches = [hatch for _, hatch in STYLE.values()]
+    assert all(hatches) and len(set(hatches)) == len(hatches), "one hatch per role"
+    fig = draw_architecture(stack)
+    stripes = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("stripe:")]
+    assert stripes and all(p.get_hatch() for p in stripes)
     matplotlib.pyplot.close("all")

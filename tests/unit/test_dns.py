@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from course_helpers.dns import (
     EMBEDDED_DNS,
+    DnsServerView,
     ResolverView,
     check_lookup_is_local,
+    listeners_in,
     parse_hosts,
     parse_nslookup,
     parse_resolv_conf,
+    redirects_from,
+    socket_owners,
 )
 from course_helpers.errors import BadInput
 from course_helpers.playground import Member
@@ -86,3 +92,54 @@ def test_lookups_that_would_leave_the_embedded_dns_are_refused():
         check_lookup_is_local(a, b)   # would be forwarded to the host's DNS servers
     with pytest.raises(BadInput):
         check_lookup_is_local(a, d1)
+
+
+# -- who listens at 127.0.0.11 ------------------------------------------------------------
+
+_HEAD = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+         "timeout inode\n")
+_LE = sys.byteorder == "little"
+_DNS = "0B00007F" if _LE else "7F00000B"
+_OTHER = "0100007F" if _LE else "7F000001"
+_REST = "00000000:00000000 00:00000000 00000000 0 0"
+
+
+def line(n: int, local: str, remote: str, state: str, inode: int) -> str:
+    return f"  {n}: {local} {remote} {state} {_REST} {inode}\n"
+
+
+UDP = _HEAD + line(1, f"{_DNS}:C9BF", "00000000:0000", "07", 805318) + \
+    line(2, f"{_OTHER}:0035", "00000000:0000", "07", 7)
+TCP = _HEAD + line(1, f"{_DNS}:9E3F", "00000000:0000", "0A", 805319) + \
+    line(2, f"{_DNS}:9E3F", f"{_OTHER}:D431", "01", 9)
+
+
+def test_listeners_at_the_embedded_dns_address_only():
+    assert listeners_in({"udp": UDP, "tcp": TCP}) == [("tcp", 0x9E3F, "805319"),
+                                                     ("udp", 0xC9BF, "805318")]
+    assert listeners_in({"udp": _HEAD, "tcp": ""}) == []
+    assert listeners_in({"udp": UDP}, "127.0.0.1") == [("udp", 53, "7")]
+
+
+def test_socket_owners_from_a_process_table(tmp_path):
+    for pid, name, inode in ((10, "dockerd", "805318"), (11, "other", "42")):
+        d = tmp_path / str(pid)
+        (d / "fd").mkdir(parents=True)
+        (d / "status").write_text(f"Name:\t{name}\nPPid:\t1\n")
+        (d / "cmdline").write_bytes(name.encode() + b"\0")
+        (d / "fd" / "3").symlink_to(f"socket:[{inode}]")
+    assert socket_owners({"805318"}, tmp_path) == {"805318": "dockerd"}
+    assert socket_owners({"1"}, tmp_path) == {}
+
+
+def test_redirects_of_port_53_inside_the_namespace():
+    rules = ("-N DOCKER_OUTPUT\n"
+             "-A DOCKER_OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT "
+             "--to-destination 127.0.0.11:39483\n"
+             "-A DOCKER_OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT "
+             "--to-destination 127.0.0.11:52455\n")
+    assert redirects_from(rules) == (("tcp", 39483), ("udp", 52455))
+    assert redirects_from("") == ()
+    view = DnsServerView("a", True, listeners=(("udp", 52455),), owners=("dockerd",),
+                         redirects=(("udp", 52455),))
+    assert decode(encode(view)) == view

@@ -1,11 +1,20 @@
-"""Chapter 05 port-publishing helpers without an engine: bindings and the NAT rule."""
+"""Chapter 05 port-publishing helpers without an engine: bindings, DNAT and MASQUERADE rules."""
 
 from __future__ import annotations
 
 import pytest
 
 from course_helpers.errors import CourseError
-from course_helpers.ports import Published, binding_from, nat_from, normalise
+from course_helpers.ports import (
+    Masquerade,
+    MasqueradeView,
+    Published,
+    binding_from,
+    masquerade_from,
+    nat_from,
+    rule_options,
+)
+from course_helpers.replay import decode, encode
 
 WEB = Published("dnc-12345678-web-1", "c" * 64, "80/tcp", "127.0.0.1", 32768, "172.17.0.3",
                 "docker run …")
@@ -30,10 +39,17 @@ def test_binding_from_inspect():
 def test_the_rule_for_this_port_only():
     nat = nat_from(DOCKER_CHAIN, OUTPUT_CHAIN, WEB, [("other",), PROXY])
     assert nat.readable
-    assert nat.dnat_rule == ("-A DOCKER -d HOSTIP/32 ! -i docker0 -p tcp -m tcp --dport HOSTPORT "
-                             "-j DNAT --to-destination CONTAINERIP:80")
+    assert nat.dnat_rule == ("-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 32768 "
+                             "-j DNAT --to-destination 172.17.0.3:80")
+    assert (nat.host_ip, nat.host_port, nat.destination) == ("127.0.0.1", 32768, "172.17.0.3:80")
     assert nat.output_skips_loopback
-    assert nat.proxy_args[:2] == ("-proto", "tcp") and "HOSTPORT" in nat.proxy_args
+    assert nat.proxy_args[:2] == ("-proto", "tcp") and "32768" in nat.proxy_args
+    assert decode(encode(nat)) == nat
+
+
+def test_a_port_that_only_starts_like_ours_is_not_ours():
+    chain = _RULE.format(327680, "172.17.0.3:80") + "\n" + _RULE.format(32768, "172.17.0.30:80")
+    assert not nat_from(chain, OUTPUT_CHAIN, WEB, []).readable
 
 
 def test_no_rule_means_not_readable_here():
@@ -41,5 +57,32 @@ def test_no_rule_means_not_readable_here():
     assert not nat.readable and "rootless" in nat.reason
 
 
-def test_normalise():
-    assert normalise("127.0.0.1:32768 -> 172.17.0.3:80", WEB) == "HOSTIP:HOSTPORT -> CONTAINERIP:80"
+def test_rule_options_keep_negations_apart():
+    options = rule_options("-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE")
+    assert options == {"-A": "POSTROUTING", "-s": "172.17.0.0/16", "!-o": "docker0",
+                       "-j": "MASQUERADE"}
+    assert rule_options("") == {}
+
+
+POSTROUTING = """\
+-P POSTROUTING ACCEPT
+-A POSTROUTING -s 172.18.0.0/16 ! -o br-aaaaaaaaaaaa -j MASQUERADE
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A POSTROUTING -s 172.17.0.3/32 -d 172.17.0.3/32 -p tcp -m tcp --dport 80 -j MASQUERADE
+-A POSTROUTING -s 10.9.0.0/24 ! -o br-other -j MASQUERADE
+"""
+
+
+def test_masquerade_rules_of_the_networks_asked_about():
+    asked = [("bridge", "docker0", "172.17.0.0/16"), ("alpha", "br-aaaaaaaaaaaa", "172.18.0.0/16"),
+             ("beta", "br-bbbbbbbbbbbb", "172.19.0.0/16")]
+    found = masquerade_from(POSTROUTING, asked)
+    assert [m.network for m in found] == ["bridge", "alpha", "beta"]
+    assert found[0] == Masquerade("bridge", "docker0", "172.17.0.0/16",
+                                  "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE",
+                                  "172.17.0.0/16")
+    assert found[1].source == found[1].subnet == "172.18.0.0/16"
+    assert found[2].rule == "" and found[2].source == "", "beta has no rule in this chain"
+    view = MasqueradeView(True, rules=found)
+    assert view.of("alpha") is found[1] and view.of("gamma") is None
+    assert decode(encode(view)) == view

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import matplotlib
+import matplotlib.pyplot as plt
+
 from course_helpers.playground import Member, Playground
 from course_helpers.reach import (
     Ping,
+    by_address,
+    draw_by_address,
     expected_matrix,
     expected_ping,
     isolation_from,
@@ -49,6 +54,34 @@ def test_matrix_from_pings_and_what_isolation_predicts():
     assert all(expected_ping(ground, p) == p.ok for p in pings)
     assert not expected_ping(ground, Ping("a", "ab", "beta", "10.2.0.3", False))
     assert reach_matrix(["a", "b"], []) == [[None, None], [None, None]]
+
+
+def test_by_address_shows_which_address_was_reached():
+    ground = pg()
+    pings = [Ping(s.role, t.role, net, ip, net in s.networks)
+             for s in ground.members for t, net, ip in targets_of(ground, s)]
+    rows, columns, cells = by_address(ground, pings)
+    assert rows == ["a [alpha]", "b [beta]", "ab [alpha, beta]", "d1 [bridge]"]
+    assert columns == [("a", "alpha"), ("ab", "alpha"), ("b", "beta"), ("ab", "beta"),
+                       ("d1", "bridge")]
+    a = cells[0]
+    assert a == [None, True, False, False, False], "a reaches ab on alpha only"
+    assert cells[2][:4] == [True, None, True, None], "ab's own two addresses are not pinged"
+    assert by_address(ground, [])[2][0] == [None, None, None, None, None]
+
+
+def test_the_figure_by_address_draws_a_symbol_in_every_cell():
+    matplotlib.use("Agg")
+    ground = pg()
+    pings = [Ping(s.role, t.role, net, ip, net in s.networks)
+             for s in ground.members for t, net, ip in targets_of(ground, s)]
+    fig = draw_by_address(ground, pings)
+    marks = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if t.get_gid()}
+    assert len(marks) == 4 * 5
+    assert marks["mark:0:1"] == "✓" and marks["mark:0:3"] == "✗" and marks["mark:0:0"] == "self"
+    assert "on beta" in [t.get_text() for t in fig.axes[0].texts]
+    assert repr(fig) == "<Figure: reachability by address>"
+    plt.close(fig)
 
 
 def test_isolation_rules_only_for_our_bridges():
