@@ -104,14 +104,16 @@ def call_key(name: str, args: tuple, kwargs: dict) -> str:
     """A stable key for one call: the method name and its arguments.
 
     Objects with a ``name`` (snapshots, container and network references)
-    stand for themselves by that name, which replays unchanged because a
-    replaying Lab takes over the recorded session id.
+    stand for that name, just as the name written out would, which replays
+    unchanged because a replaying Lab takes over the recorded session id.
     """
     def norm(value: Any) -> Any:
+        # A snapshot or reference stands for its container's name, exactly as the
+        # name itself would: target=snapshot and target="dnc-…-bridge-1" are one call.
         if hasattr(value, "container") and hasattr(value, "mode"):
-            return f"<{value.container}>"
+            return value.container
         if hasattr(value, "name") and hasattr(value, "id"):
-            return f"<{value.name}>"
+            return value.name
         if isinstance(value, (list, tuple)):
             return [norm(v) for v in value]
         if isinstance(value, (set, frozenset)):  # no hash-seed-dependent order in keys
