@@ -11,7 +11,7 @@ lab:
 test:
 	@scripts/setup.sh test
 	$(PY) -m ruff check .
-	$(PY) -m pytest --doctest-modules course_helpers tests notebooks --nbval --nbval-sanitize-with tests/sanitize.cfg
+	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/sanitize.cfg
 
 setup:
 	@scripts/setup.sh test

@@ -99,9 +99,10 @@ def test_all_modes_side_by_side(lab):
 
 
 def test_learner_container_is_joined_never_modified(lab, docker_client):
-    learner = docker_client.containers.run(
-        lab.image, ["sleep", "120"], detach=True, name=f"learner-{lab.session}-web")
+    learner = docker_client.containers.create(
+        lab.image, ["sleep", "120"], name=f"learner-{lab.session}-web")
     try:
+        learner.start()
         before = docker_client.api.inspect_container(learner.id)
         joined = lab.run_in_mode("container", target=learner.name)
         assert joined.target_id == learner.id

@@ -233,7 +233,7 @@ def test_ping_once_may_ping_loopback():
         "web", "127.0.0.1", "lo", "127.0.0.1", True)
 
 
-@pytest.mark.parametrize("ip", ["8.8.8.8", "192.0.2.1", "172.17.0.9", "10.0.0.1"])
+@pytest.mark.parametrize("ip", ["203.0.113.7", "192.0.2.1", "172.17.0.9", "10.0.0.1"])
 def test_ping_once_pings_nothing_but_course_addresses(ip):
     lab = FakeLab({"w" * 64: WEB})
     with pytest.raises(BadInput, match="will not ping it"):
