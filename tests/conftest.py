@@ -7,6 +7,9 @@ import os
 import pytest
 
 os.environ.setdefault("COURSE_BACKEND", "live")
+# Kernels started by this run (nbval, the browser tests) use Jupyter's inline backend,
+# as in JupyterLab: a backend set in the environment would hide every figure.
+os.environ.pop("MPLBACKEND", None)
 os.environ.setdefault("COURSE_NO_PULL", "1")
 
 

@@ -1,9 +1,10 @@
-"""Unit tests draw with matplotlib's Agg backend: no display, same output everywhere."""
+"""Unit tests draw with matplotlib's Agg backend: no display, same output everywhere.
 
-import os
+Only this process switches backend: no MPLBACKEND in the environment, which the
+notebook kernels started later in the same run (nbval, the browser tests) would
+inherit, and then show no figures.
+"""
 
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
