@@ -29,9 +29,28 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def context_host() -> str | None:
+    """The engine address of the docker CLI's current context, unless it is ``default``.
+
+    Similar to ``docker context inspect --format '{{.Endpoints.docker.Host}}'``.
+    Rootless engines and Docker Desktop register such contexts; ``docker.from_env()``
+    alone ignores them.
+    """
+    try:
+        from docker.context import ContextAPI
+
+        context = ContextAPI.get_current_context()
+    except Exception:  # noqa: BLE001 - an unreadable CLI config: fall back to the defaults
+        return None
+    if context is None or context.name == "default":
+        return None
+    return context.Host or None
+
+
 def engine_address() -> str:
-    """The address the SDK will try: ``DOCKER_HOST`` if set, else the default socket."""
-    return os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+    """Where the course looks for the engine, in the CLI's order: ``DOCKER_HOST``, else
+    the current ``docker context``, else the default socket."""
+    return os.environ.get("DOCKER_HOST") or context_host() or DEFAULT_SOCKET
 
 
 def _explain_connection_failure(exc: BaseException, host: str | None = None) -> str:
@@ -69,6 +88,8 @@ def connect(timeout: int = 30, base_url: str | None = None) -> docker.DockerClie
         EngineUnavailable: no engine answers, the socket may not be used, or
             ``DOCKER_HOST`` points nowhere. The message names the fix.
     """
+    if not base_url and not os.environ.get("DOCKER_HOST"):
+        base_url = context_host()
     try:
         if base_url:
             client = docker.DockerClient(base_url=base_url, timeout=timeout)

@@ -30,6 +30,9 @@ class EngineFacts:
         cgroup_version: ``1`` or ``2``.
         rootless: True when the engine runs rootless.
         image: the course image the chapters run.
+        memory_limit: whether the engine can enforce ``--memory`` (rootless
+            engines without cgroup delegation cannot).
+        pids_limit: whether the engine can enforce ``--pids-limit``.
     """
 
     version: str
@@ -40,6 +43,8 @@ class EngineFacts:
     cgroup_version: str
     rootless: bool
     image: str
+    memory_limit: bool = True
+    pids_limit: bool = True
 
     @property
     def major(self) -> int:
@@ -94,6 +99,42 @@ def engine_facts(lab: Lab) -> EngineFacts:
         cgroup_version=str(info.get("CgroupVersion", "")),
         rootless="rootless" in security,
         image=lab.image,
+        memory_limit=bool(info.get("MemoryLimit", True)),
+        pids_limit=bool(info.get("PidsLimit", True)),
+    )
+
+
+@replayable
+@dataclass(frozen=True)
+class ImageFacts:
+    """The course image as the engine knows it. Similar to ``docker image inspect IMAGE``.
+
+    Attributes:
+        id: the image id.
+        tags: its repository:tag names.
+        built_offline: True when it carries the label ``docker import`` gave it
+            (False for a pulled busybox).
+        size: its size in bytes.
+    """
+
+    id: str
+    tags: tuple[str, ...]
+    built_offline: bool
+    size: int
+
+
+@recorded
+def course_image(lab: Lab) -> ImageFacts:
+    """The course image, read from the engine. Similar to ``docker image inspect IMAGE``."""
+    from .image import IMAGE_LABEL
+
+    data = lab.client.api.inspect_image(lab.image)
+    labels = (data.get("Config") or {}).get("Labels") or {}
+    return ImageFacts(
+        id=str(data.get("Id", "")),
+        tags=tuple(data.get("RepoTags") or ()),
+        built_offline=labels.get(IMAGE_LABEL) == "busybox",
+        size=int(data.get("Size") or 0),
     )
 
 
