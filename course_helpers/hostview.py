@@ -9,6 +9,7 @@ own word on what kind of device a host interface is (sysfs).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -158,6 +159,30 @@ def made_by_docker(bridges: list[DockerBridge], interfaces: list[Interface]) -> 
     made = {i.name for i in interfaces
             if i.name in names or any(str(a.ip) in gateways for a in i.ipv4)}
     return made | {v.name for bridge in made for v in veths_on(bridge, interfaces)}
+
+
+def carries_gateway(bridge: DockerBridge, iface: Interface) -> bool:
+    """Whether an interface holds the gateway address Docker reports for a network.
+
+    Similar to comparing ``docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}}
+    {{end}}' NET`` with ``ip addr show IFACE``. When the network reports no gateway
+    (Engine 20.10 may leave the default bridge's out), an address of the interface
+    whose network is one of the reported subnets counts instead.
+
+    Args:
+        bridge: a Docker bridge network (:func:`docker_bridges`).
+        iface: a parsed interface, usually the Linux bridge of that network.
+
+    Returns:
+        True when every reported gateway is one of ``iface``'s addresses (or, with no
+        gateway reported, an address lies in a reported subnet); False otherwise,
+        including when the network reports neither.
+    """
+    held = {a.interface for a in iface.addresses}
+    if bridge.gateways:
+        return {ipaddress.ip_address(g) for g in bridge.gateways} <= {a.ip for a in held}
+    subnets = {ipaddress.ip_network(s, strict=False) for s in bridge.subnets}
+    return any(a.network in subnets for a in held)
 
 
 def docker_made(lab: Lab, interfaces: list[Interface]) -> set[str]:

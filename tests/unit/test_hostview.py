@@ -15,6 +15,7 @@ from course_helpers.hostview import (
     SOURCE_CENTOS7_HOST,
     DockerBridge,
     bridge_of,
+    carries_gateway,
     group_by_kind,
     host_devtype,
     made_by_docker,
@@ -106,6 +107,22 @@ def test_made_by_docker_finds_a_bridge_by_its_gateway_address():
     renamed = [DockerBridge("course-net", "f" * 64, "br-ffffffffffff",
                             ("172.18.0.0/16",), ("172.18.0.1",))]
     assert made_by_docker(renamed, host()) == {"br-0123456789ab", "veth2222222"}
+
+
+def test_carries_gateway_by_reported_gateway_else_subnet():
+    names = {i.name: i for i in host()}
+    docker0, course_net = BRIDGES
+    assert carries_gateway(course_net, names["br-0123456789ab"])
+    assert not carries_gateway(course_net, names["docker0"])
+    assert not carries_gateway(course_net, names["veth2222222"])
+    # no gateway reported (Engine 20.10's default bridge): the subnet decides
+    assert carries_gateway(docker0, names["docker0"])
+    assert not carries_gateway(docker0, names["ens33"])
+    moved = DockerBridge("course-net", "f" * 64, "br-0123456789ab",
+                         ("172.18.0.0/16",), ("172.18.0.254",))
+    assert not carries_gateway(moved, names["br-0123456789ab"])
+    bare = DockerBridge("none", "e" * 64, "br-eeeeeeeeeeee")
+    assert not carries_gateway(bare, names["br-0123456789ab"])
 
 
 def test_made_by_docker_without_networks_is_empty():
