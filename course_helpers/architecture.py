@@ -294,11 +294,28 @@ def process_chain(lab: Lab, container: ContainerRef) -> ProcessChain:
 
 #: How each part of the source's picture fares today.
 STILL_HERE, REPLACED, GONE = "still here", "replaced", "gone"
+#: The exec driver's successor was looked for and not found (the container's parent is no shim).
+UNCONFIRMED = "not confirmed here"
+#: What a row's status rests on: something read from this engine, or only the record.
+SEEN, HISTORY = "seen here", "history"
 
 
 def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
                  client_agent: str = "") -> list[dict[str, str]]:
     """The source's components (its pre-2016 picture) beside what replaced them, with live values.
+
+    A status is tied to live evidence where this engine can show it, and marked
+    :data:`HISTORY` where only the record can (nothing live shows that a part is gone):
+
+    * the client and the server are still here when the traced run's ``User-Agent``
+      and ``docker version``'s API version were read;
+    * the exec driver is gone, replaced by containerd and one shim per container, when
+      the running container's parent process is a ``containerd-shim`` (when the
+      engine's processes are visible; otherwise that is history too, and when the
+      parent is something else the status is :data:`UNCONFIRMED`);
+    * libcontainer is replaced by runc when ``docker version`` lists runc;
+    * the registry is still here when ``docker info`` names one;
+    * the Job engine, the Graph and the built-in network driver: history.
 
     Args:
         stack: :func:`engine_stack`.
@@ -307,43 +324,51 @@ def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
 
     Returns:
         Rows with keys ``source`` (the source's name), ``status`` (:data:`STILL_HERE`,
-        :data:`REPLACED` or :data:`GONE`), ``then`` (the design the source shows; for
-        parts that changed, history with its years), ``now`` (today's design) and
-        ``live`` (what this engine reports; empty when nothing live corresponds).
+        :data:`REPLACED`, :data:`GONE` or :data:`UNCONFIRMED`), ``basis`` (:data:`SEEN`
+        or :data:`HISTORY`), ``then`` (the design the source shows; for parts that
+        changed, history with its years), ``now`` (today's design) and ``live`` (what
+        this engine reports; empty when nothing live corresponds).
     """
-    shim = chain.parent if chain and chain.visible else "(not visible from here)"
+    def seen(evidence: object) -> str:
+        return SEEN if evidence else HISTORY
+
+    visible = bool(chain and chain.visible)
+    shim_seen = visible and chain is not None and chain.parent.startswith("containerd-shim")
+    shim = chain.parent if visible and chain else "(not visible from here)"
     return [
-        {"source": "Docker Client", "status": STILL_HERE,
+        {"source": "Docker Client", "status": STILL_HERE, "basis": seen(client_agent),
          "then": "the docker binary, which was also the daemon (`docker -d`) until 2016",
          "now": "the docker CLI, talking HTTP to dockerd (its own binary since Docker 1.12)",
          "live": client_agent},
         {"source": "Docker Server (router, handlers)", "status": STILL_HERE,
+         "basis": seen(stack.api_version),
          "then": "the daemon's HTTP API server", "now": "dockerd's REST API",
          "live": f"API {stack.api_version}, dockerd {stack.engine_version}"},
-        {"source": "Engine / Job", "status": GONE,
+        {"source": "Engine / Job", "status": GONE, "basis": HISTORY,
          "then": "HISTORY: every task ran as a named engine Job (2013-2015)",
          "now": "removed in 2015: API handlers call the daemon's Go methods directly",
          "live": ""},
-        {"source": "Graph / GraphDriver", "status": REPLACED,
+        {"source": "Graph / GraphDriver", "status": REPLACED, "basis": HISTORY,
          "then": "HISTORY: images stored as a graph of layers with random ids (to 2016)",
          "now": "content-addressed image store (Docker 1.10, 2016) over a storage driver; "
                 "containerd snapshotters on fresh Engine 29+ installs",
          "live": stack.storage_driver + (" (containerd image store)"
                                          if stack.containerd_snapshotter else "")},
-        {"source": "Docker Registry", "status": STILL_HERE,
+        {"source": "Docker Registry", "status": STILL_HERE, "basis": seen(stack.registry),
          "then": "where images were pulled from",
          "now": "registries speaking the OCI distribution API; Docker Hub by default",
          "live": (f"{stack.registry} (configured; the course never contacts it)"
                   if stack.registry else "")},
-        {"source": "NetworkDriver", "status": REPLACED,
+        {"source": "NetworkDriver", "status": REPLACED, "basis": HISTORY,
          "then": "HISTORY: bridge set-up code built into the daemon (to Docker 1.6, 2015)",
          "now": "libnetwork (Docker 1.7, 2015) and its drivers; `docker network` since 1.9",
          "live": ", ".join(stack.network_plugins)},
-        {"source": "ExecDriver", "status": GONE,
+        {"source": "ExecDriver", "status": GONE if shim_seen or not visible else UNCONFIRMED,
+         "basis": seen(visible),
          "then": "HISTORY: native/lxc exec drivers inside the daemon (to Docker 1.10)",
          "now": "containerd plus one shim per container (Docker 1.11, 2016)",
          "live": f"containerd {stack.containerd_version}; parent of the container: {shim}"},
-        {"source": "libcontainer", "status": REPLACED,
+        {"source": "libcontainer", "status": REPLACED, "basis": seen(stack.runc_version),
          "then": "HISTORY: Docker's Go library that made namespaces and cgroups",
          "now": "runc, the OCI runtime built from libcontainer (donated 2015)",
          "live": f"runc {stack.runc_version}; runtimes {', '.join(stack.runtimes)}"},

@@ -60,6 +60,25 @@ class ResolverView:
         """True when the container asks Docker's embedded DNS (127.0.0.11)."""
         return EMBEDDED_DNS in self.nameservers
 
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        """The non-loopback IPv4 nameservers, in order.
+
+        What Docker keeps of the host's ``resolv.conf`` for a container on a bridge
+        network without IPv6: it drops loopback nameservers (``127.0.0.53`` …), which
+        would mean the container itself, and IPv6 ones, and falls back to public
+        defaults when nothing is left. Only the text is read: no server is contacted.
+        """
+        kept = []
+        for server in self.nameservers:
+            try:
+                address = ipaddress.ip_address(server)
+            except ValueError:
+                continue
+            if address.version == 4 and not address.is_loopback:
+                kept.append(server)
+        return tuple(kept)
+
     def hosts_names(self) -> set[str]:
         """Every name ``/etc/hosts`` maps."""
         return {name for _, names in self.hosts for name in names}

@@ -2,7 +2,9 @@
 
 Introduced in chapter 05 (going further, beyond the source). Similar to::
 
-    docker run -d -p 127.0.0.1::80 IMAGE httpd -f -p 80 -h /www
+    docker run -d -p 127.0.0.1::80 IMAGE sh -c 'mkdir -p /tmp/www &&
+        echo "hello from a course container" > /tmp/www/index.html &&
+        exec httpd -f -p 80 -h /tmp/www'
     docker port CONTAINER 80
     curl http://127.0.0.1:HOSTPORT/index.html
     iptables -t nat -S DOCKER          # on the engine's host, as root: DNAT, coming in
@@ -34,6 +36,13 @@ if TYPE_CHECKING:
 
 #: The port busybox httpd listens on inside the container.
 CONTAINER_PORT = 80
+#: The page the web server serves (written at start: the image's own files are not relied on,
+#: since on Docker Desktop the course image may be a stock busybox without them).
+PAGE = "hello from a course container\n"
+#: Where the page is written inside the container, and what serves it.
+WEB_ROOT = "/tmp/www"
+WEB_SCRIPT = (f"mkdir -p {WEB_ROOT} && echo '{PAGE.strip()}' > {WEB_ROOT}/index.html && "
+              f"exec httpd -f -p {CONTAINER_PORT} -h {WEB_ROOT}")
 #: How long the first fetch may wait for httpd to be listening (seconds).
 READY_WITHIN = 5.0
 
@@ -175,13 +184,15 @@ def binding_from(ports: dict, container_port: str = f"{CONTAINER_PORT}/tcp") -> 
 def start_web(lab: Lab) -> Published:
     """Start busybox httpd in a course container, published on 127.0.0.1 at a random port.
 
-    Similar to ``docker run -d -p 127.0.0.1::80 IMAGE httpd -f -p 80 -h /www``.
+    Similar to ``docker run -d -p 127.0.0.1::80 IMAGE sh -c 'mkdir -p /tmp/www && echo … >
+    /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www'``: the page (:data:`PAGE`) is
+    written when the container starts, so no file of the image is relied on.
 
     Args:
         lab: the session that owns the container.
     """
     ref = lab.start_container(
-        "web", command=["httpd", "-f", "-p", str(CONTAINER_PORT), "-h", "/www"],
+        "web", command=["sh", "-c", WEB_SCRIPT],
         ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", None)})
     with translated(f"inspect {ref.name}"):
         settings = lab.client.api.inspect_container(ref.id)["NetworkSettings"]
@@ -190,7 +201,7 @@ def start_web(lab: Lab) -> Published:
     return Published(ref.name, ref.id, f"{CONTAINER_PORT}/tcp", host_ip, host_port,
                      bridge.get("IPAddress", ""),
                      f"docker run -d -p 127.0.0.1::{CONTAINER_PORT} {lab.image} "
-                     f"httpd -f -p {CONTAINER_PORT} -h /www")
+                     f"sh -c \"{WEB_SCRIPT}\"")
 
 
 @recorded

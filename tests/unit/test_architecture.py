@@ -25,8 +25,11 @@ from course_helpers.apitrace import (
 )
 from course_helpers.architecture import (
     GONE,
+    HISTORY,
     REPLACED,
+    SEEN,
     STILL_HERE,
+    UNCONFIRMED,
     EngineStack,
     Proc,
     ProcessChain,
@@ -348,6 +351,28 @@ def test_then_and_now_marks_history_and_fills_live_values():
     registry = stack_from(VERSION, {**INFO, "IndexServerAddress": "https://index.docker.io/v1/"})
     assert "never contacts" in {r["source"]: r for r in then_and_now(registry)}[
         "Docker Registry"]["live"]
+
+
+def test_then_and_now_ties_statuses_to_live_evidence_or_marks_history():
+    stack = stack_from(VERSION, INFO)
+
+    def rows(chain=None, agent=""):
+        return {r["source"]: r for r in then_and_now(stack, chain, agent)}
+
+    for source in ("Engine / Job", "Graph / GraphDriver", "NetworkDriver"):
+        assert rows(ProcessChain(True, parent="containerd-shim-runc-v2"), "x")[source][
+            "basis"] == HISTORY, source
+    shim = rows(ProcessChain(True, parent="containerd-shim-runc-v2"))["ExecDriver"]
+    assert (shim["status"], shim["basis"]) == (GONE, SEEN)
+    other = rows(ProcessChain(True, parent="systemd"))["ExecDriver"]
+    assert (other["status"], other["basis"]) == (UNCONFIRMED, SEEN)
+    hidden = rows(ProcessChain(False))["ExecDriver"]
+    assert (hidden["status"], hidden["basis"]) == (GONE, HISTORY)
+    assert rows(None)["ExecDriver"]["basis"] == HISTORY
+    assert rows(agent="Docker-Client/28")["Docker Client"]["basis"] == SEEN
+    assert rows()["Docker Client"]["basis"] == HISTORY
+    assert rows()["libcontainer"]["basis"] == SEEN  # docker version lists runc
+    assert rows()["Docker Registry"]["basis"] == HISTORY  # no registry in INFO
 
 
 def texts(fig) -> str:

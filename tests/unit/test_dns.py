@@ -67,6 +67,14 @@ def test_hosts_file():
     assert decode(encode(view)) == view
 
 
+def test_upstream_keeps_only_non_loopback_ipv4_nameservers():
+    servers = ("127.0.0.53", "10.0.0.53", "::1", "2001:db8::53", "fe80::1%eth0", "bogus",
+               "192.168.1.1")
+    view = ResolverView(servers, (), (), ())
+    assert view.upstream == ("10.0.0.53", "192.168.1.1")
+    assert ResolverView(("127.0.0.11",), (), (), ()).upstream == ()
+
+
 def test_nslookup_answer_skips_the_servers_own_address():
     assert parse_nslookup(ANSWER) == (("192.168.176.3",), False)
 
