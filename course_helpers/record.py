@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CourseError, EngineUnavailable
+from .lab import DEFAULT_NETWORKS
 from .replay import RECORDINGS, Recording, decode
 
 #: The course's notebooks (a source checkout: notebooks/ beside the package).
@@ -38,8 +39,6 @@ KERNEL = "python3"
 CELL_TIMEOUT = 600
 #: The command that makes recordings afresh (named in every "stale" message).
 RECORD_COMMAND = "python -m course_helpers record"
-#: Docker's default networks: present on every engine, never created by the course.
-DEFAULT_NETWORKS = ("bridge", "host", "none")
 
 
 def notebooks(folder: Path | None = None) -> list[Path]:
