@@ -363,3 +363,75 @@ def by_name(interfaces: list[Interface]) -> dict[str, Interface]:
 def by_index(interfaces: list[Interface]) -> dict[int, Interface]:
     """Index interfaces by ifindex."""
     return {iface.index: iface for iface in interfaces}
+
+
+#: Printed after ``ip addr`` by :data:`IP_ADDR_WITH_LINKS`, before the kernel's link table.
+LINKS_MARK = "--- sysfs ifindex iflink ---"
+#: ``ip addr``, then each interface's ifindex and iflink as the kernel keeps them (sysfs).
+#: BusyBox's ``ip`` leaves out the errors of interfaces that vanish mid-listing.
+IP_ADDR_WITH_LINKS = [
+    "sh", "-c",
+    f"ip addr 2>/dev/null; echo '{LINKS_MARK}'; for d in /sys/class/net/*; do "
+    'echo "${d##*/} $(cat $d/ifindex) $(cat $d/iflink)"; done 2>/dev/null',
+]
+
+
+def parse_links(text: str) -> dict[str, tuple[int, int]]:
+    """``name -> (ifindex, iflink)`` from the lines :data:`IP_ADDR_WITH_LINKS` prints.
+
+    Similar to ``cat /sys/class/net/*/iflink``. Lines that are not three words
+    ending in two numbers (an interface that vanished while it was read) are left out.
+    """
+    links = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[1].isdigit() and words[2].isdigit():
+            links[words[0]] = (int(words[1]), int(words[2]))
+    return links
+
+
+def with_kernel_links(interfaces: list[Interface],
+                      links: dict[str, tuple[int, int]]) -> list[Interface]:
+    """The interfaces with each veth's peer taken from the kernel's ``iflink``.
+
+    ``ip addr`` prints ``vethX@ifN`` for a peer in another namespace, but BusyBox's
+    ``ip`` looks N up among *this* namespace's interfaces and prints a name when one
+    has that index: from Engine 28 every container's ``eth0`` has ifindex 2, so a
+    host whose ``eth0`` is also number 2 shows ``vethX@eth0``. The kernel's
+    ``iflink`` is unambiguous: a peer whose index and iflink point at each other in
+    this listing is in the same namespace (``link``), any other is elsewhere
+    (``peer_index``).
+
+    Args:
+        interfaces: parsed ``ip addr`` output.
+        links: :func:`parse_links` of the same namespace.
+
+    Returns:
+        The interfaces in the same order, peers corrected where the kernel disagrees.
+    """
+    by_index = {i.index: i for i in interfaces}
+    fixed = []
+    for iface in interfaces:
+        index, iflink = links.get(iface.name, (iface.index, iface.index))
+        if index != iface.index or iflink in (0, iface.index):
+            fixed.append(iface)  # no peer, or the listing and sysfs were read at other times
+            continue
+        other = by_index.get(iflink)
+        same_ns = other is not None and links.get(other.name, (0, 0))[1] == iface.index
+        if same_ns:
+            fixed.append(replace(iface, link=other.name, peer_index=None))
+        else:
+            fixed.append(replace(iface, link=None, peer_index=iflink))
+    return fixed
+
+
+def parse_ip_addr_with_links(text: str) -> list[Interface]:
+    """Parse what :data:`IP_ADDR_WITH_LINKS` printed: ``ip addr``, peers from the kernel.
+
+    Similar to ``ip -j addr`` (whose ``link_index`` also comes from the kernel).
+
+    Raises:
+        ParseError: a line of the ``ip addr`` part is not ``ip addr`` output.
+    """
+    listing, _, table = text.partition(LINKS_MARK)
+    return with_kernel_links(parse_ip_addr(listing), parse_links(table))

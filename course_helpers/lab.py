@@ -38,12 +38,13 @@ from .errors import (
     as_clause,
 )
 from .image import ensure_image
-from .ipaddr import Interface, parse_ip_addr
+from .ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
 from .replay import RECORDINGS, NoEngine, Recording, backend_choice, recorded, replayable
 from .warm import WARMABLE, Spares
 
-#: ``ip addr`` with BusyBox's complaints about vanishing interfaces left out.
-IP_ADDR = ["sh", "-c", "ip addr 2>/dev/null"]
+#: ``ip addr`` (without BusyBox's complaints about vanishing interfaces), then the
+#: kernel's own link table, which names each veth's peer without ambiguity.
+IP_ADDR = IP_ADDR_WITH_LINKS
 #: Seconds a course container lives before it exits and removes itself.
 DEFAULT_LIFETIME = 900
 #: Resource limits of every course container.
@@ -442,8 +443,9 @@ class Lab:
         """Parsed ``ip addr`` inside a container. Similar to ``docker exec C ip addr``."""
         # BusyBox reports an interface that vanishes mid-listing (another
         # container stopping) on stderr, e.g. "ip: SIOCGIFTXQLEN: No such device":
-        # that is not part of the listing.
-        return parse_ip_addr(self.exec(container, IP_ADDR))
+        # that is not part of the listing. The peers come from sysfs (see
+        # course_helpers.ipaddr.with_kernel_links: BusyBox misnames them on Engine 28).
+        return parse_ip_addr_with_links(self.exec(container, IP_ADDR))
 
     # -- the host, seen through a host-mode container ----------------------
     @recorded
