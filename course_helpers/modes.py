@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .engine import translated
-from .errors import BadInput, DockerRefused
+from .errors import BadInput, CourseError, DockerRefused
 from .ipaddr import Interface, by_index, parse_ip_addr
-from .replay import replayable
+from .replay import recorded, replayable
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -314,3 +314,268 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
             started.append(none.result())
         _discard(lab, started)
         raise
+
+
+# -- container mode: what else the joined container shares --------------------------
+
+#: Files Docker hands a container-mode container from its target (the same files, bind-mounted).
+SHARED_FILES = ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
+#: A file of the image itself: each container has its own copy (the control).
+OWN_FILE = "/etc/passwd"
+_FILE_MARK = "--- course:file "
+
+
+@replayable
+@dataclass(frozen=True)
+class FileView:
+    """One file as a container sees it.
+
+    Attributes:
+        path: its path inside the container.
+        ident: ``DEVICE:INODE`` (``stat -c %d:%i``): two containers showing the same
+            ident see one and the same file.
+        text: its contents.
+    """
+
+    path: str
+    ident: str
+    text: str
+
+
+@replayable
+@dataclass(frozen=True)
+class ContainerFiles:
+    """A container's hostname and the files that container mode may share.
+
+    Attributes:
+        container: the container's name.
+        hostname: what ``hostname`` prints in it.
+        files: one :class:`FileView` per path of :data:`SHARED_FILES`, then :data:`OWN_FILE`.
+    """
+
+    container: str
+    hostname: str
+    files: tuple[FileView, ...]
+
+    def file(self, path: str) -> FileView:
+        """The view of ``path``.
+
+        Raises:
+            BadInput: the path was not read.
+        """
+        for view in self.files:
+            if view.path == path:
+                return view
+        raise BadInput(f"{path} was not read: pick one of {', '.join(f.path for f in self.files)}.")
+
+
+def files_command(paths: tuple[str, ...] = (*SHARED_FILES, OWN_FILE)) -> str:
+    """The shell command :func:`container_files` runs: the hostname, then each file's
+    identity and contents after a marker line."""
+    parts = ["hostname"]
+    parts += [f"echo \"{_FILE_MARK}{p} $(stat -c %d:%i {p})\"; cat {p}" for p in paths]
+    return "; ".join(parts)
+
+
+def parse_files(container: str, output: str) -> ContainerFiles:
+    """Split :func:`files_command`'s output into a :class:`ContainerFiles`.
+
+    >>> out = "c1\\n--- course:file /etc/hostname 64:12\\nc1\\n"
+    >>> parse_files("web", out).file("/etc/hostname").ident
+    '64:12'
+    """
+    hostname, _, rest = output.partition("\n")
+    files = []
+    for chunk in rest.split(_FILE_MARK)[1:]:
+        head, _, text = chunk.partition("\n")
+        path, _, ident = head.partition(" ")
+        files.append(FileView(path, ident.strip(), text))
+    return ContainerFiles(container, hostname.strip(), tuple(files))
+
+
+@recorded
+def container_files(lab: Lab, container: Any) -> ContainerFiles:
+    """A container's hostname and its ``/etc/hosts``, ``/etc/resolv.conf``, ``/etc/hostname``
+    and ``/etc/passwd``, each with its device and inode.
+
+    Similar to ``docker exec C sh -c 'hostname; stat -c %d:%i /etc/hosts; cat /etc/hosts; …'``.
+
+    Args:
+        lab: the session that owns the container.
+        container: a running container (reference, name, id or ModeSnapshot).
+    """
+    ref = target_ref(container)
+    name = getattr(container, "container", None) or getattr(container, "name", None) or ref
+    return parse_files(name, lab.exec(ref, files_command()))
+
+
+def same_files(a: ContainerFiles, b: ContainerFiles) -> dict[str, bool]:
+    """For each path read in both, True when the two containers see one and the same file
+    (same device and inode)."""
+    theirs = {f.path: f.ident for f in b.files}
+    return {f.path: bool(f.ident) and theirs.get(f.path) == f.ident for f in a.files}
+
+
+# -- host mode: a server on the host's own address, and what -p becomes -------------
+
+#: Ports tried, in order, for the host-mode web server (the first one free on the host).
+HOST_PORTS = tuple(range(18080, 18100))
+#: The port mapping asked for with ``-p`` (discarded in host mode: nothing binds it).
+ASKED_MAPPING = ("127.0.0.1", 18000, 80)
+HOST_PAGE = "hello from host mode"
+DISCARDED = "Published ports are discarded when using host network mode"
+
+
+@replayable
+@dataclass(frozen=True)
+class HostModeServer:
+    """A web server in a host-mode container, started with a ``-p`` that Docker discards.
+
+    Attributes:
+        container / container_id: the server's container.
+        port: the port the server listens on, on the host's loopback (127.0.0.1).
+        warnings: what the engine answered to the create request (``Warnings``).
+        netns: the server's network namespace (``readlink /proc/self/ns/net``).
+        page: what a GET of ``http://127.0.0.1:PORT/`` from another host-mode container returned.
+        cli: the equivalent ``docker`` commands.
+    """
+
+    container: str
+    container_id: str
+    port: int
+    warnings: tuple[str, ...]
+    netns: str
+    page: str
+    cli: str
+
+
+def _host_config(lab: Lab) -> dict[str, Any]:
+    """The HostConfig of a course container in host mode with ``-p`` asked (the SDK's
+    ``containers.create`` refuses ports with host mode before asking the engine)."""
+    from docker.utils import parse_bytes
+
+    from .lab import MEM_LIMIT, PIDS_LIMIT
+
+    host_ip, host_port, container_port = ASKED_MAPPING
+    return {
+        "NetworkMode": "host",
+        "PortBindings": {f"{container_port}/tcp": [{"HostIp": host_ip,
+                                                    "HostPort": str(host_port)}]},
+        "Memory": parse_bytes(MEM_LIMIT),
+        "PidsLimit": PIDS_LIMIT,
+        "SecurityOpt": ["no-new-privileges"],
+        "AutoRemove": True,
+    }
+
+
+@recorded
+def host_mode_server(lab: Lab) -> HostModeServer:
+    """Start a web server in a host-mode container that was asked to publish a port.
+
+    Similar to::
+
+        docker run -d --network host -p 127.0.0.1:18000:80 IMAGE sleep 900
+        docker exec C sh -c 'echo … > /tmp/www/index.html; httpd -p 127.0.0.1:PORT -h /tmp/www'
+        docker exec PROBE wget -qO- http://127.0.0.1:PORT/     # PROBE: another host-mode one
+
+    The container carries the session's labels, limits and lifetime like every course
+    container (:meth:`Lab.close` removes it). ``httpd`` without ``-f`` returns once it
+    listens; a port already in use on the host is skipped for the next of
+    :data:`HOST_PORTS`. Only loopback is contacted.
+
+    Args:
+        lab: a live session.
+
+    Returns:
+        The :class:`HostModeServer`.
+
+    Raises:
+        CourseError: every port of :data:`HOST_PORTS` is taken, or the engine refused.
+    """
+    from .errors import CommandFailed
+
+    lab._check_open()
+    name = lab.name("hostweb")
+    host_ip, host_port, container_port = ASKED_MAPPING
+    with translated(f"create container {name}"):
+        created = lab.client.api.create_container(
+            lab.image, ["sleep", str(lab.lifetime)], name=name, labels=lab.labels,
+            ports=[container_port], host_config=_host_config(lab), stop_signal="SIGKILL")
+        lab.client.api.start(created["Id"])
+    cid = created["Id"]
+    for port in HOST_PORTS:
+        try:
+            lab.exec(cid, f"mkdir -p /tmp/www && echo '{HOST_PAGE}' > /tmp/www/index.html && "
+                          f"httpd -p 127.0.0.1:{port} -h /tmp/www")
+            break
+        except CommandFailed as exc:
+            if "in use" not in str(exc):
+                raise
+    else:
+        raise CourseError(f"Ports {HOST_PORTS[0]}-{HOST_PORTS[-1]} are all in use on this "
+                          "host: stop what listens there, or run the cell again later.")
+    netns = lab.exec(cid, ["readlink", "/proc/self/ns/net"]).strip()
+    page = lab.exec(lab.host_probe(), ["wget", "-qO-", f"http://127.0.0.1:{port}/"])
+    cli = (f"docker run -d --network host -p {host_ip}:{host_port}:{container_port} IMAGE "
+           f"sleep {lab.lifetime} && docker exec NAME httpd -p 127.0.0.1:{port} -h /tmp/www")
+    return HostModeServer(name, cid, port, tuple(created.get("Warnings") or ()), netns,
+                          page, cli)
+
+
+@replayable
+@dataclass(frozen=True)
+class DnatView:
+    """The ``nat`` table's ``DOCKER`` chain, read for some ports.
+
+    Attributes:
+        readable: True when the rules could be read here (root, on the engine's host).
+        reason: when not readable, why.
+        chain_found: the chain exists (``-N DOCKER``): the rules were really read.
+        rules: the chain's DNAT rules whose ``--dport`` is one of the ports asked about.
+    """
+
+    readable: bool
+    reason: str = ""
+    chain_found: bool = False
+    rules: tuple[str, ...] = ()
+
+
+def dnat_for(docker_chain: str, ports: tuple[int, ...]) -> DnatView:
+    """The DNAT rules for ``ports`` in ``iptables -t nat -S DOCKER`` text.
+
+    >>> text = "-N DOCKER\\n-A DOCKER -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT ..."
+    >>> dnat_for(text, (8080,)).rules[0].endswith("-j DNAT ...")
+    True
+    >>> dnat_for(text, (18080,))
+    DnatView(readable=True, reason='', chain_found=True, rules=())
+    """
+    lines = [line.strip() for line in docker_chain.splitlines() if line.strip()]
+    wanted = {str(p) for p in ports}
+    rules = tuple(line for line in lines if " DNAT" in f" {line.split('-j')[-1]}"
+                  and _dport(line) in wanted)
+    return DnatView(True, chain_found="-N DOCKER" in lines, rules=rules)
+
+
+def _dport(rule: str) -> str:
+    words = rule.split()
+    return next((b for a, b in zip(words, words[1:], strict=False) if a == "--dport"), "")
+
+
+@recorded
+def dnat_rules(lab: Lab, server: HostModeServer) -> DnatView:
+    """The DNAT rules for the server's port and for the port ``-p`` asked for.
+
+    Similar to ``sudo iptables -t nat -S DOCKER`` on the engine's host. Only reads.
+
+    Returns:
+        The view; ``readable=False`` with the reason when this notebook is not
+        root on the engine's host (Docker Desktop, a remote or rootless engine).
+    """
+    from . import firewall
+
+    with translated(f"inspect {server.container}"):
+        pid = int(lab.client.api.inspect_container(server.container_id)["State"].get("Pid") or 0)
+    reason = firewall.why_unreadable(pid, server.container_id)
+    if reason:
+        return DnatView(False, reason)
+    return dnat_for(firewall.rules("nat", "DOCKER"), (server.port, ASKED_MAPPING[1]))

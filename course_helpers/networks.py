@@ -364,3 +364,153 @@ def _leaf(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+# -- what the engine gave one container (docker inspect CONTAINER) ----------------
+
+
+@replayable
+@dataclass(frozen=True)
+class Attachment:
+    """One network a container is attached to, as ``docker inspect CONTAINER`` lists it.
+
+    Attributes:
+        network: the network's name (``bridge`` …).
+        ip: the container's IPv4 address on it ("" when it has none).
+        gateway: the gateway the engine gave the container on it ("" when none).
+        mac: the MAC address of the container's interface on it.
+    """
+
+    network: str
+    ip: str
+    gateway: str
+    mac: str
+
+
+@replayable
+@dataclass(frozen=True)
+class ContainerNetworking:
+    """What the engine recorded about one container's network.
+
+    Attributes:
+        network_mode: ``HostConfig.NetworkMode`` as the engine stored it (``default``,
+            ``bridge``, ``host``, ``container:ID`` …).
+        attachments: one :class:`Attachment` per network, by name.
+        asked_ports: the ports asked for (``HostConfig.PortBindings``), as
+            ``{"80/tcp": ("127.0.0.1:8080", …)}``.
+        published_ports: the ports actually published (``NetworkSettings.Ports``),
+            same form; empty where Docker published nothing.
+    """
+
+    network_mode: str
+    attachments: tuple[Attachment, ...]
+    asked_ports: dict[str, tuple[str, ...]]
+    published_ports: dict[str, tuple[str, ...]]
+
+    @property
+    def networks(self) -> list[str]:
+        """The names of the networks the container is attached to."""
+        return [a.network for a in self.attachments]
+
+    def on(self, network: str) -> Attachment | None:
+        """The attachment to ``network``, or None."""
+        return next((a for a in self.attachments if a.network == network), None)
+
+
+def _bindings(ports: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """``{"80/tcp": ("127.0.0.1:8080",)}`` from inspect's port maps (unbound ports left out)."""
+    found = {}
+    for port, bindings in (ports or {}).items():
+        shown = tuple(f"{b.get('HostIp', '')}:{b.get('HostPort', '')}" for b in bindings or ())
+        if shown:
+            found[port] = shown
+    return found
+
+
+def networking_from(inspect: dict[str, Any]) -> ContainerNetworking:
+    """The network part of ``docker inspect CONTAINER`` output.
+
+    Args:
+        inspect: the container's inspect JSON (as the API returns it).
+
+    Returns:
+        The :class:`ContainerNetworking`, attachments sorted by network name.
+    """
+    host_config = inspect.get("HostConfig") or {}
+    settings = inspect.get("NetworkSettings") or {}
+    attachments = tuple(
+        Attachment(name, net.get("IPAddress") or "", net.get("Gateway") or "",
+                   net.get("MacAddress") or "")
+        for name, net in sorted((settings.get("Networks") or {}).items()))
+    return ContainerNetworking(
+        network_mode=host_config.get("NetworkMode") or "",
+        attachments=attachments,
+        asked_ports=_bindings(host_config.get("PortBindings")),
+        published_ports=_bindings(settings.get("Ports")),
+    )
+
+
+@recorded
+def container_networking(lab: Lab, container: Any) -> ContainerNetworking:
+    """What the engine recorded about a container's network.
+
+    Similar to ``docker inspect -f '{{.HostConfig.NetworkMode}} {{json
+    .NetworkSettings.Networks}} {{json .HostConfig.PortBindings}} {{json
+    .NetworkSettings.Ports}}' CONTAINER``.
+
+    Args:
+        lab: the session that asks.
+        container: a reference, name or id.
+
+    Returns:
+        The :class:`ContainerNetworking`.
+
+    Raises:
+        DockerRefused: there is no such container.
+    """
+    ref = getattr(container, "id", None) or str(container)
+    with translated(f"inspect container {ref[:12]}"):
+        return networking_from(lab.client.api.inspect_container(ref))
+
+
+# -- Docker's refusal of a network in use ----------------------------------------------
+
+#: The words Docker uses when a network still has containers attached.
+ACTIVE_ENDPOINTS = "has active endpoints"
+#: The first engine whose refusal names the endpoint (its name and id) after those words.
+ENDPOINT_NAMED_FROM = (28, 1)
+
+
+def engine_version(version: str) -> tuple[int, int]:
+    """``(major, minor)`` of an engine version string.
+
+    >>> engine_version("28.5.2+dfsg4")
+    (28, 5)
+    >>> engine_version("20.10.24+dfsg1")
+    (20, 10)
+
+    Raises:
+        BadInput: the string does not start with ``MAJOR.MINOR``.
+    """
+    match = re.match(r"(\d+)\.(\d+)", str(version))
+    if match is None:
+        raise BadInput(f"{version!r} is not an engine version: pass what `docker version` "
+                       "prints under Server, such as '28.5.2'.")
+    return int(match[1]), int(match[2])
+
+
+def endpoint_detail(reason: str) -> str | None:
+    """What Docker wrote after "has active endpoints", or None when those words are missing.
+
+    Up to Engine 28.0 the message ends with the words (``""`` here); from 28.1 it
+    goes on with the endpoint's name and id, e.g. ``(name:"c1" id:"5d2…")``.
+
+    >>> endpoint_detail("error while removing network: network n id 3f has active endpoints")
+    ''
+    >>> endpoint_detail('network n has active endpoints (name:"c1" id:"5d2")')
+    '(name:"c1" id:"5d2")'
+    >>> endpoint_detail("network n not found") is None
+    True
+    """
+    head, words, tail = reason.partition(ACTIVE_ENDPOINTS)
+    return tail.strip() if words else None
