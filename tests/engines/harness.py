@@ -155,6 +155,36 @@ class Engine:
     def start(self) -> Engine:
         raise NotImplementedError
 
+    # -- the engine's machine: a network namespace with lo and a NIC that drops every frame
+    @property
+    def netns(self) -> str:
+        return f"dnc-{self.name}"
+
+    def in_netns(self, cmd: list) -> list[str]:
+        """``cmd`` run in the engine host's network namespace (as the caller)."""
+        return ["nsenter", f"--net=/run/netns/{self.netns}", "--", *map(str, cmd)]
+
+    def make_host(self) -> None:
+        """The offline machine the engine runs on: ``lo`` and the tap ``eth0`` (nic.py)."""
+        run(["ip", "netns", "add", self.netns])
+        nic = subprocess.Popen(self.in_netns([sys.executable, HERE / "nic.py", "eth0"]),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+        self.procs.append(nic)
+        line = nic.stdout.readline().strip()
+        if line != "ready":
+            self.stop()
+            raise HarnessError(f"the engine host's eth0 could not be made: {line}")
+
+    def remove_host(self) -> None:
+        """End whatever still runs on the engine's machine, then remove its namespace."""
+        if Path(f"/run/netns/{self.netns}").exists():
+            pids = run(["ip", "netns", "pids", self.netns], check=False).stdout.split()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            run(["ip", "netns", "del", self.netns], check=False)
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
@@ -184,12 +214,14 @@ class NamespacedEngine(Engine):
 
     def __init__(self, suite: str) -> None:
         self.suite = suite
-        self.netns = f"dnc-{suite}"
         self.state = STATE / suite
         super().__init__(suite, f"unix://{self.state}/sock/docker.sock")
 
     def command(self, cmd: list[str]) -> list[str]:
-        return ["nsenter", f"--net=/run/netns/{self.netns}", "--", *cmd]
+        return self.in_netns(cmd)
+
+    def dockerd_pid(self) -> int:
+        return self.procs[0].pid  # nsenter, unshare and sh each exec the next: dockerd
 
     def start(self) -> Engine:
         root = rootfs(self.suite)
@@ -197,15 +229,7 @@ class NamespacedEngine(Engine):
         for sub in ("data", "sock"):
             (self.state / sub).mkdir(parents=True, exist_ok=True)
         (self.state / "resolv.conf").write_text(f"nameserver {RESOLVER}\n")
-        run(["ip", "netns", "add", self.netns])
-        nic = subprocess.Popen(self.command([sys.executable, HERE / "nic.py", "eth0"]),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-        self.procs.append(nic)
-        line = nic.stdout.readline().strip()
-        if line != "ready":
-            self.stop()
-            raise HarnessError(f"the engine host's eth0 could not be made: {line}")
+        self.make_host()
         log = (self.state / "dockerd.log").open("ab")
         dockerd = subprocess.Popen(
             self.command(["unshare", "--mount", "--propagation", "private", "--",
@@ -228,13 +252,7 @@ class NamespacedEngine(Engine):
 
     def stop(self) -> None:
         super().stop()
-        # Whatever still runs in the namespace (a shim whose dockerd was killed).
-        if Path(f"/run/netns/{self.netns}").exists():
-            pids = run(["ip", "netns", "pids", self.netns], check=False).stdout.split()
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
-            run(["ip", "netns", "del", self.netns], check=False)
+        self.remove_host()  # and whatever still runs there (a shim whose dockerd was killed)
         shutil.rmtree(self.state, ignore_errors=True)
 
 
@@ -273,12 +291,14 @@ class RootlessEngine(Engine):
                     fh.write(f"{self.user}:300000:65536\n")
         shutil.rmtree(self.home, ignore_errors=True)
         self.home.mkdir(parents=True)
+        os.chmod(STATE, 0o755)
         shutil.chown(self.home, self.user, self.user)
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.runtime_dir, 0o700)
         shutil.chown(self.runtime_dir, self.user, self.user)
 
     def user_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The user's login-like environment, plus ``extra``."""
         return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(self.home),
                 "USER": self.user, "LANG": "C.UTF-8",
                 "XDG_RUNTIME_DIR": str(self.runtime_dir), **(extra or {})}
@@ -286,28 +306,49 @@ class RootlessEngine(Engine):
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         return super().env(self.user_env() if base is None else base)
 
-    def command(self, cmd: list[str]) -> list[str]:
-        # runuser gives a clean start; `env -i` passes exactly the variables we choose.
-        pairs = [f"{k}={v}" for k, v in self.env().items()]
-        return ["runuser", "-u", self.user, "--", "env", "-i", *pairs, *cmd]
+    def user_command(self, cmd: list, extra: dict[str, str] | None = None) -> list[str]:
+        """``cmd`` run as the user on the engine's machine, with exactly our environment."""
+        pairs = [f"{k}={v}" for k, v in self.env(self.user_env(extra)).items()]
+        return self.in_netns(["runuser", "-u", self.user, "--", "env", "-i", *pairs, *cmd])
+
+    def command(self, cmd: list, extra: dict[str, str] | None = None) -> list[str]:
+        """``cmd`` run as the user inside rootlesskit's namespaces: the engine's own host,
+        where its bridges and iptables rules are (as ``dockerd-rootless-setuptool.sh``
+        suggests: ``nsenter -U --preserve-credentials -n -m -t $(cat docker.pid)``)."""
+        pid = (self.runtime_dir / "docker.pid").read_text().strip()
+        return self.user_command(["nsenter", "-U", "--preserve-credentials", "-n", "-m",
+                                  "-t", pid, "--", *cmd], extra)
+
+    def dockerd_pid(self) -> int:
+        return int((self.runtime_dir / "docker.pid").read_text())
+
+    def answers(self) -> bool:
+        done = subprocess.run(self.user_command(["docker", "version", "--format",
+                                                 "{{.Server.Version}}"]),
+                              capture_output=True, text=True, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            self.version = done.stdout.strip()
+            return True
+        return False
 
     def start(self) -> Engine:
+        self.stop()  # what an earlier, killed run left
         self.prepare()
-        self.stop()
         self.docker_host = f"unix://{self.runtime_dir}/docker.sock"
         script = shutil.which("dockerd-rootless.sh") or \
             "/usr/share/docker.io/contrib/dockerd-rootless.sh"
         if not Path(script).exists():
             raise HarnessError("dockerd-rootless.sh is missing: docker.io ships it in contrib")
+        # An offline machine for it too: slirp4netns relays the containers' traffic into
+        # this namespace, where the only way out is the tap that drops every frame.
+        self.make_host()
         log = (self.home / "dockerd.log").open("ab")
-        pairs = [f"{k}={v}" for k, v in self.user_env().items()]
         proc = subprocess.Popen(
-            ["runuser", "-u", self.user, "--", "env", "-i", *pairs, "sh", script,
-             "--data-root", str(self.home / "data")],
+            self.user_command(["sh", script, "--data-root", str(self.home / "data")]),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         log.close()
-        self.procs.append(proc)
+        self.procs.insert(0, proc)
         try:
             wait_until(self.answers, WAIT, "the rootless dockerd", proc)
         except HarnessError as exc:
@@ -325,6 +366,7 @@ class RootlessEngine(Engine):
         super().stop()
         if run(["id", "-u", self.user], check=False).returncode == 0:
             run(["pkill", "-KILL", "-u", self.user], check=False)
+        self.remove_host()
         if self.home.exists():
             # The data root holds files of the user's subordinate ids.
             shutil.rmtree(self.home, ignore_errors=True)

@@ -22,13 +22,21 @@ import importlib.metadata as md
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 import tomllib
+from unprivileged import (
+    as_user,
+    copy_repo,
+    ensure_user,
+    must,
+    reachable_base,
+    run,
+    runnable_python,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = "unix:///nonexistent/docker.sock"
@@ -105,23 +113,9 @@ def test_runtime_and_post_build_follow_repo2docker_conventions():
 
 # -- the simulated Binder session -------------------------------------------------
 
-def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    kwargs.setdefault("capture_output", True)
-    kwargs.setdefault("text", True)
-    kwargs.setdefault("timeout", 900)
-    return subprocess.run([str(c) for c in cmd], check=False, **kwargs)
-
-
 def as_learner(cmd: list[str], env: dict[str, str] | None = None, **kwargs):
     """Run ``cmd`` as the unprivileged learner with exactly ``env`` (nothing inherited)."""
-    pairs = [f"{k}={v}" for k, v in (env or {"PATH": "/usr/bin:/bin"}).items()]
-    return run(["runuser", "-u", LEARNER, "--", "env", "-i", *pairs, *cmd], **kwargs)
-
-
-def must(done: subprocess.CompletedProcess, what: str) -> subprocess.CompletedProcess:
-    assert done.returncode == 0, (f"{what} failed (exit {done.returncode}):\n"
-                                  f"{done.stdout[-6000:]}\n{done.stderr[-6000:]}")
-    return done
+    return as_user(LEARNER, cmd, env, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -130,10 +124,7 @@ def learner() -> str:
     if os.geteuid() != 0:
         pytest.fail("The Binder simulation switches to an unprivileged user, which needs root: "
                     "run it as root (CI does).", pytrace=False)
-    if run(["id", "-u", LEARNER]).returncode != 0:
-        must(run(["useradd", "--no-create-home", "--user-group", "--shell", "/bin/bash",
-                  LEARNER]), f"useradd {LEARNER}")
-    return LEARNER
+    return ensure_user(LEARNER)
 
 
 def build_key() -> str:
@@ -145,70 +136,15 @@ def build_key() -> str:
 
 def cache_base() -> Path:
     """The first cache folder the learner can reach (the repo's, unless its path is closed)."""
-    for base in CACHE_BASES:
-        base.mkdir(parents=True, exist_ok=True)
-        base.chmod(0o755)
-        if as_learner(["test", "-x", str(base)]).returncode == 0:
-            return base
-    pytest.fail(f"the learner can reach none of {[str(b) for b in CACHE_BASES]}", pytrace=False)
-
-
-#: Parts of a Python installation that neither a venv nor the notebooks use.
-_NOT_COPIED = shutil.ignore_patterns("site-packages", "test", "idlelib", "tkinter", "turtledemo",
-                                     "config-*", "lib2to3")
+    return reachable_base(LEARNER, list(CACHE_BASES))
 
 
 def binder_python(base: Path) -> tuple[str, dict[str, str]]:
-    """An interpreter the learner may run, of the version the course venv (and runtime.txt) has.
-
-    The venv's own base interpreter is used where the learner can run it. Where it
-    lives in a folder closed to other users (pyenv under /root), its installation
-    less site-packages and tests (~50 MB) is copied once into the cache, with
-    ``LD_LIBRARY_PATH`` for its shared libpython. A system Python of the same
-    minor version would not do: the pins need the venv's patch level (soupsieve
-    wants 3.11.5 or newer).
-
-    Returns:
-        (interpreter, extra environment for running it).
-    """
+    """An interpreter of the version ``binder/runtime.txt`` names, runnable by the learner."""
     version = (BINDER / "runtime.txt").read_text().strip().removeprefix("python-")
     assert version == f"{sys.version_info.major}.{sys.version_info.minor}", \
         "binder/runtime.txt names another Python than the course venv's"
-    exe = f"python{version}"
-    prefix = Path(sys.base_prefix)
-    if as_learner([prefix / "bin" / exe, "-c", "import ensurepip, venv"]).returncode == 0:
-        return str(prefix / "bin" / exe), {}
-    patch = ".".join(map(str, sys.version_info[:3]))
-    copy = base / f"python-{patch}"
-    if not (copy / "ready").exists():
-        shutil.rmtree(copy, ignore_errors=True)
-        (copy / "bin").mkdir(parents=True)
-        shutil.copy2(prefix / "bin" / exe, copy / "bin" / exe)
-        (copy / "bin" / "python3").symlink_to(exe)
-        (copy / "lib").mkdir()
-        for lib in prefix.joinpath("lib").glob("libpython*.so*"):
-            shutil.copy2(lib, copy / "lib" / lib.name, follow_symlinks=False)
-        shutil.copytree(prefix / "lib" / f"python{version}", copy / "lib" / f"python{version}",
-                        ignore=_NOT_COPIED, symlinks=True)
-        (copy / "lib" / f"python{version}" / "site-packages").mkdir()
-        (copy / "ready").write_text(patch + "\n")
-    extra = {"LD_LIBRARY_PATH": str(copy / "lib")}
-    done = as_learner([copy / "bin" / exe, "-c", "import ensurepip, venv, ssl, sqlite3"],
-                      {"PATH": "/usr/bin:/bin", **extra})
-    must(done, f"running the copy of Python {patch} as the learner")
-    return str(copy / "bin" / exe), extra
-
-
-def copy_repo(dest: Path) -> None:
-    """The repository's files (tracked and new, not ignored) copied to ``dest``."""
-    listed = must(run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                      cwd=ROOT), "git ls-files").stdout.split("\0")
-    shutil.rmtree(dest, ignore_errors=True)
-    for rel in filter(None, listed):
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
+    return runnable_python(LEARNER, base)
 
 
 @pytest.fixture(scope="module")
