@@ -20,12 +20,14 @@ the client and the daemon are two programs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +129,9 @@ class RunTrace:
         events: the engine's events for the container, in order.
         cli_path: where the ``docker`` program that ran lives (symlinks resolved);
             ``""`` when the SDK was used instead.
+        client_version: the CLI's own version (``docker version``'s ``Client.Version``).
+        client_api_max: the newest API the CLI speaks (``Client.DefaultAPIVersion``);
+            ``""`` for the SDK, which adopts whatever the daemon reports.
     """
 
     via: str
@@ -140,6 +145,13 @@ class RunTrace:
     calls: tuple[ApiCall, ...]
     events: tuple[EngineEvent, ...]
     cli_path: str = ""
+    client_version: str = ""
+    client_api_max: str = ""
+
+    @property
+    def negotiated_api(self) -> str:
+        """The API version the client should speak: see :func:`negotiated_api`."""
+        return negotiated_api(self.client_api_max, self.api_version)
 
     @property
     def requests(self) -> list[str]:
@@ -155,6 +167,29 @@ class RunTrace:
     def actions(self) -> list[str]:
         """The events' actions, in order (``create``, ``attach``, ``start`` …)."""
         return [e.action for e in self.events]
+
+
+def api_tuple(version: str) -> tuple[int, ...]:
+    """``"1.41"`` as ``(1, 41)``, for comparing API versions (``"1.9" < "1.41"``)."""
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def negotiated_api(client_max: str, daemon_max: str) -> str:
+    """The API version a client and a daemon agree on: the older of their newest ones.
+
+    The CLI pings first; the daemon's ``API-Version`` header names its newest API.
+    The CLI then speaks ``min(its own newest, the daemon's)``: a newer CLI steps down
+    to an older daemon, and an older CLI keeps its own version with a newer daemon.
+
+    Args:
+        client_max: the newest API the client speaks (``""``: unknown, adopt the daemon's).
+        daemon_max: the daemon's ``API-Version`` header.
+    """
+    if not client_max:
+        return daemon_max
+    if not daemon_max:
+        return client_max
+    return min(client_max, daemon_max, key=api_tuple)
 
 
 def route_of(path: str, container_id: str = "", name: str = "") -> str:
@@ -304,9 +339,10 @@ def trace_docker_run(lab: Lab) -> RunTrace:
         if docker_cli and upstream:
             calls, agents, code, command = _run_cli(lab, name, docker_cli, upstream)
             via, cli_path = VIA_CLI, os.path.realpath(docker_cli)
+            client = cli_client_versions(docker_cli)
         else:
             calls, agents, code, command = _run_sdk(lab, name)
-            via, cli_path = VIA_SDK, ""
+            via, cli_path, client = VIA_SDK, "", {}
         ran = True
     finally:
         events = tap.stop(timeout=10 if ran else 0)
@@ -316,10 +352,37 @@ def trace_docker_run(lab: Lab) -> RunTrace:
         via=via, command=command, cli_path=cli_path, container=name, container_id=cid,
         client_agent=agents.get("user-agent", ""), server_agent=agents.get("server", ""),
         api_version=agents.get("api-version", ""), exit_code=code,
+        client_version=client.get("Version", ""),
+        client_api_max=client.get("DefaultAPIVersion", ""),
         calls=tuple(ApiCall(i, conn, method, path, route_of(path, cid, name), status)
                     for i, (method, path, status, conn) in enumerate(calls)),
         events=tuple(events),
     )
+
+
+def cli_client_versions(docker_cli: str) -> dict[str, str]:
+    """The CLI's own versions, asking no engine. Like ``docker version -f '{{json .Client}}'``.
+
+    ``DOCKER_HOST`` points at a socket path that does not exist, so the CLI prints its
+    client half and fails to reach a daemon (that failure is expected and ignored).
+
+    Returns:
+        ``Version`` and ``DefaultAPIVersion`` (the newest API it speaks); ``{}`` if unreadable.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_CONTEXT"}
+    with tempfile.TemporaryDirectory(prefix="dnc-nohost-") as empty:
+        env["DOCKER_HOST"] = f"unix://{empty}/no-engine.sock"
+        try:
+            done = subprocess.run([docker_cli, "version", "--format", "{{json .Client}}"],
+                                  env=env, capture_output=True, text=True, timeout=20,
+                                  check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+    try:
+        found = json.loads(done.stdout.strip().splitlines()[0])
+    except (IndexError, ValueError):
+        return {}
+    return {k: str(found.get(k, "")) for k in ("Version", "DefaultAPIVersion")}
 
 
 #: (method, target, status, connection) of each request; the agents' headers; exit; command.

@@ -11,6 +11,7 @@ similar to ``ps -o pid,ppid,args`` there.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,28 @@ if TYPE_CHECKING:
 
 #: The storage "driver-type" ``docker info`` reports when containerd's image store is in use.
 SNAPSHOTTER_TYPE = "io.containerd.snapshotter.v1"
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """The leading numbers of a version: ``"28.5.2+dfsg1"`` -> ``(28, 5, 2)``; ``()`` if none."""
+    match = re.match(r"v?(\d+(?:\.\d+)*)", version.strip())
+    return tuple(int(p) for p in match.group(1).split(".")) if match else ()
+
+
+def version_at_least(version: str, minimum: str) -> bool:
+    """True when an engine version is ``minimum`` or newer (``"26.1.5+dfsg1"``, ``"28.0"``).
+
+    Args:
+        version: as ``docker version`` reports the engine's (``Server.Version``).
+        minimum: the first version with the behaviour, e.g. ``"28.0"``.
+
+    Raises:
+        ValueError: ``version`` has no leading number (an unknown engine cannot be placed).
+    """
+    found = version_tuple(version)
+    if not found:
+        raise ValueError(f"not an engine version: {version!r}")
+    return found >= version_tuple(minimum)
 
 
 @replayable
@@ -208,6 +231,11 @@ class ProcessChain:
         shim_parent: the name of the shim's own parent process: not ``containerd``
             (which started it) but, once the shim has detached itself, the host's
             first process or a subreaper.
+        shim_parent_pid: that parent's pid.
+        init_name: the name of PID 1 as seen here (``systemd``, ``init``, ``process_api`` …).
+        shim_adopted: the shim's parent is PID 1 or an ancestor of ``containerd``: the
+            only processes the kernel hands an orphan to (an ancestor only if it made
+            itself a subreaper).
     """
 
     visible: bool
@@ -221,6 +249,19 @@ class ProcessChain:
     runc_running: bool = False
     daemons: tuple[str, ...] = ()
     shim_parent: str = ""
+    shim_parent_pid: int = 0
+    init_name: str = ""
+    shim_adopted: bool = False
+
+
+def ancestors(procs: dict[int, Proc], pid: int) -> list[int]:
+    """The pids above ``pid`` (its parent, that one's parent …, up to PID 1), nearest first."""
+    found: list[int] = []
+    current = procs.get(pid)
+    while current is not None and current.ppid and current.ppid not in found:
+        found.append(current.ppid)
+        current = procs.get(current.ppid)
+    return found
 
 
 def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
@@ -248,6 +289,9 @@ def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
     grandparent = procs.get(parent.ppid) if parent else None
     argv = parent.argv if parent else ()
     namespace = argv[argv.index("-namespace") + 1] if "-namespace" in argv[:-1] else ""
+    shim_parent_pid = parent.ppid if parent else 0
+    containerds = [p.pid for p in procs.values() if p.name == "containerd"]
+    above = {a for c in containerds for a in ancestors(procs, c)}
     return ProcessChain(
         visible=True,
         container_pid=container_pid,
@@ -261,6 +305,9 @@ def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
         daemons=tuple(sorted({p.name for p in procs.values()
                               if p.name in ("dockerd", "containerd")})),
         shim_parent=grandparent.name if grandparent else "",
+        shim_parent_pid=shim_parent_pid,
+        init_name=procs[1].name if 1 in procs else "",
+        shim_adopted=shim_parent_pid == 1 or shim_parent_pid in above,
     )
 
 

@@ -9,6 +9,7 @@ Introduced in chapter 05 (going further, beyond the source). Similar to::
     curl http://127.0.0.1:HOSTPORT/index.html
     iptables -t nat -S DOCKER          # on the engine's host, as root: DNAT, coming in
     iptables -t nat -S POSTROUTING     # the MASQUERADE rules, going out
+    iptables -t raw -S PREROUTING      # Engine 28+: loopback-published ports closed to others
 
 The page is fetched over loopback only; the rules are only read. No packet
 is sent anywhere to show the outbound NAT: reading its rule is the lesson.
@@ -95,6 +96,7 @@ class NatView:
             excludes ``127.0.0.0/8``.
         proxy_args: the userland ``docker-proxy`` for this port, if one runs (its
             arguments), else ``()``.
+        dnat_count: how many DNAT rules lead to the container (one per published port).
     """
 
     readable: bool
@@ -105,6 +107,33 @@ class NatView:
     destination: str = ""
     output_skips_loopback: bool = False
     proxy_args: tuple[str, ...] = ()
+    dnat_count: int = 0
+
+
+@replayable
+@dataclass(frozen=True)
+class LoopbackGuard:
+    """The ``raw`` table's rules that keep a port published on 127.0.0.1 off the network.
+
+    From Engine 28.0 ``dockerd`` adds, for each port published on a loopback address,
+    ``-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport PORT -j DROP``: a
+    packet for that address and port arriving on any interface but ``lo`` is dropped
+    before NAT sees it. Older engines write no such rule, and a neighbour on the same
+    L2 segment that routes ``127.0.0.1`` to the host could reach the port (moby#45610).
+
+    Attributes:
+        readable: True when the rules could be read here (root, on the engine's host).
+        reason: when not readable, why.
+        rules: the ``raw`` table's DROP rules for this host port (``iptables -S`` lines).
+    """
+
+    readable: bool
+    reason: str = ""
+    rules: tuple[str, ...] = ()
+
+
+#: The first engine that guards loopback-published ports with raw-table rules (moby#49325).
+LOOPBACK_GUARD_SINCE = "28.0"
 
 
 @replayable
@@ -237,32 +266,43 @@ def fetch(lab: Lab, published: Published, path: str = "/index.html") -> Fetched:
 
 def nat_from(docker_chain: str, output_chain: str, published: Published,
              proxies: list[tuple[str, ...]]) -> NatView:
-    """Pick this port's rule and proxy out of ``iptables -S`` text and process arguments.
+    """Pick the DNAT rules leading to a container out of ``iptables -S`` text and processes.
+
+    A rule is chosen by where it sends packets (``--to-destination`` the container's
+    address, from ``docker inspect``) and nothing else, so that its ``-d`` and ``--dport``
+    can then be checked against the published binding.
 
     Args:
-        docker_chain: ``iptables -t nat -S DOCKER``.
+        docker_chain: ``iptables -t nat -S DOCKER`` (empty: the engine keeps no such chain).
         output_chain: ``iptables -t nat -S OUTPUT``.
         published: the port.
         proxies: argument lists of the running ``docker-proxy`` processes.
+
+    Returns:
+        ``readable=False`` with the reason when there is no ``DOCKER`` chain (an engine
+        without iptables rules here); otherwise the view, with ``dnat_rule=""`` and
+        ``dnat_count=0`` when the chain holds no rule for the container: a fault to report.
     """
+    if not docker_chain.strip():
+        return NatView(False, "this host's nat table has no DOCKER chain, so this engine keeps "
+                              "no iptables rules here: it runs rootless (its rules live in "
+                              "RootlessKit's namespace), with \"iptables\": false, or with "
+                              "Engine 29's nftables backend (`sudo nft list ruleset`)")
+    mine = []
     for line in docker_chain.splitlines():
         options = rule_options(line)
-        if (options.get("-j") == "DNAT" and options.get("--dport") == str(published.host_port)
-                and options.get("--to-destination", "").startswith(f"{published.container_ip}:")):
-            rule = line.strip()
-            break
-    else:
-        return NatView(False, "this host's iptables hold no DNAT rule for the port: the engine "
-                              "may run rootless (its rules live in its own namespace) or with "
-                              "iptables disabled")
+        target = options.get("--to-destination", "")
+        if options.get("-j") == "DNAT" and target.rpartition(":")[0] == published.container_ip:
+            mine.append((line.strip(), options))
     skips = any("-j DOCKER" in line and "! -d 127.0.0.0/8" in line
                 for line in output_chain.splitlines())
     proxy = next((args for args in proxies
                   if str(published.host_port) in args and published.container_ip in args), ())
+    rule, options = mine[0] if mine else ("", {})
     return NatView(
         readable=True, dnat_rule=rule, host_ip=options.get("-d", "").removesuffix("/32"),
-        host_port=int(options["--dport"]), destination=options["--to-destination"],
-        output_skips_loopback=skips, proxy_args=tuple(proxy[1:]),
+        host_port=int(options.get("--dport", 0)), destination=options.get("--to-destination", ""),
+        output_skips_loopback=skips, proxy_args=tuple(proxy[1:]), dnat_count=len(mine),
     )
 
 
@@ -285,6 +325,47 @@ def nat_rules(lab: Lab, published: Published) -> NatView:
     proxies = [p.argv for p in read_proc().values() if p.name == "docker-proxy"]
     return nat_from(firewall.rules("nat", "DOCKER"), firewall.rules("nat", "OUTPUT"),
                     published, proxies)
+
+
+def loopback_guard_from(raw_prerouting: str, published: Published) -> tuple[str, ...]:
+    """The DROP rules for a loopback-published port, out of ``iptables -t raw -S PREROUTING``.
+
+    A rule counts when it drops TCP for the published address and host port arriving
+    on any interface but ``lo`` (``-d 127.0.0.1/32 ! -i lo … --dport PORT -j DROP``).
+    """
+    found = []
+    for line in raw_prerouting.splitlines():
+        options = rule_options(line)
+        if (options.get("-j") == "DROP" and options.get("!-i") == "lo"
+                and options.get("-d", "").removesuffix("/32") == published.host_ip
+                and options.get("--dport") == str(published.host_port)):
+            found.append(line.strip())
+    return tuple(found)
+
+
+@recorded
+def loopback_guard(lab: Lab, published: Published) -> LoopbackGuard:
+    """The raw-table rules that close a loopback-published port to other hosts (Engine 28+).
+
+    Similar to ``sudo iptables -t raw -S PREROUTING`` on the engine's host. Only reads.
+
+    Args:
+        lab: the session that owns the container.
+        published: :func:`start_web`'s port (published on 127.0.0.1).
+
+    Returns:
+        The view; ``readable=False`` with the reason when this notebook is not root on
+        the engine's host, or the engine keeps no iptables rules here.
+    """
+    with translated(f"inspect {published.name}"):
+        pid = int(lab.client.api.inspect_container(published.id)["State"].get("Pid") or 0)
+    reason = firewall.why_unreadable(pid, published.id)
+    if reason:
+        return LoopbackGuard(False, reason)
+    if not firewall.rules("nat", "DOCKER").strip():  # no iptables rules here: nat_from says why
+        return LoopbackGuard(False, nat_from("", "", published, []).reason)
+    return LoopbackGuard(True, rules=loopback_guard_from(firewall.rules("raw", "PREROUTING"),
+                                                         published))
 
 
 def masquerade_from(postrouting: str, networks: list[tuple[str, str, str]]) -> tuple[

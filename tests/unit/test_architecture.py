@@ -16,9 +16,11 @@ from course_helpers.apitrace import (
     ApiCall,
     DaemonProcess,
     RunTrace,
+    api_tuple,
     event_from,
     find_container_id,
     find_daemon,
+    negotiated_api,
     rfc3339_to_unix,
     route_of,
     socket_peer_pid,
@@ -33,11 +35,14 @@ from course_helpers.architecture import (
     EngineStack,
     Proc,
     ProcessChain,
+    ancestors,
     chain_from,
     read_proc,
     shim_binary_for,
     stack_from,
     then_and_now,
+    version_at_least,
+    version_tuple,
 )
 from course_helpers.archplot import SOURCE_ARCHITECTURE, STYLE, draw_architecture, live_boxes
 from course_helpers.httplog import HttpFramer, LoggingProxy
@@ -413,3 +418,48 @@ def test_the_drivers_are_drawn_inside_dockerd_and_every_role_has_a_hatch():
     stripes = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("stripe:")]
     assert stripes and all(p.get_hatch() for p in stripes)
     matplotlib.pyplot.close("all")
+
+
+def test_the_detached_shim_is_adopted_by_pid_1_or_a_subreaper(tmp_path):
+    shim = ["/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", CID]
+    procs = {1: Proc(1, 0, "process_api", ("process_api",)),
+             5: Proc(5, 1, "harness", ("harness",)),
+             10: Proc(10, 5, "dockerd", ("dockerd",)),
+             11: Proc(11, 10, "containerd", ("containerd",)),
+             20: Proc(20, 1, "containerd-shim", tuple(shim)),
+             21: Proc(21, 20, "sleep", ("sleep", "900"))}
+    chain = chain_from(procs, 21, CID, CID)
+    assert (chain.shim_parent, chain.shim_parent_pid) == ("process_api", 1)
+    assert chain.init_name == "process_api" and chain.shim_adopted
+    # a subreaper above containerd (here the harness) adopts it instead of PID 1
+    procs[20] = Proc(20, 5, "containerd-shim", tuple(shim))
+    chain = chain_from(procs, 21, CID, CID)
+    assert (chain.shim_parent, chain.shim_parent_pid, chain.shim_adopted) == ("harness", 5, True)
+    # a process outside containerd's ancestry cannot have adopted it
+    procs[30] = Proc(30, 1, "bash", ("bash",))
+    procs[20] = Proc(20, 30, "containerd-shim", tuple(shim))
+    assert not chain_from(procs, 21, CID, CID).shim_adopted
+    assert ancestors(procs, 11) == [10, 5, 1]
+    assert ancestors({}, 11) == []
+
+
+@pytest.mark.parametrize(("version", "minimum", "expected"), [
+    ("20.10.24+dfsg1", "28.0", False), ("26.1.5+dfsg1", "25.0", True),
+    ("28.5.2+dfsg1", "28.0", True), ("28.0.0", "28.0", True), ("27.5.1", "28.0", False),
+    ("29.0.0-rc.1", "28.0", True), ("v28.1.1", "28.1", True)])
+def test_version_at_least(version, minimum, expected):
+    assert version_at_least(version, minimum) is expected
+
+
+def test_an_unknown_version_cannot_be_placed():
+    assert version_tuple("dev") == ()
+    with pytest.raises(ValueError, match="not an engine version"):
+        version_at_least("dev", "28.0")
+
+
+@pytest.mark.parametrize(("client", "daemon", "spoken"), [
+    ("1.50", "1.41", "1.41"), ("1.50", "1.51", "1.50"), ("1.50", "1.50", "1.50"),
+    ("1.9", "1.41", "1.9"), ("", "1.45", "1.45"), ("1.50", "", "1.50")])
+def test_negotiated_api_is_the_older_of_the_two(client, daemon, spoken):
+    assert negotiated_api(client, daemon) == spoken
+    assert api_tuple("1.9") < api_tuple("1.41")

@@ -6,10 +6,12 @@ import pytest
 
 from course_helpers.errors import CourseError
 from course_helpers.ports import (
+    LoopbackGuard,
     Masquerade,
     MasqueradeView,
     Published,
     binding_from,
+    loopback_guard_from,
     masquerade_from,
     nat_from,
     rule_options,
@@ -47,14 +49,46 @@ def test_the_rule_for_this_port_only():
     assert decode(encode(nat)) == nat
 
 
-def test_a_port_that_only_starts_like_ours_is_not_ours():
-    chain = _RULE.format(327680, "172.17.0.3:80") + "\n" + _RULE.format(32768, "172.17.0.30:80")
-    assert not nat_from(chain, OUTPUT_CHAIN, WEB, []).readable
+def test_the_rule_is_chosen_by_the_container_so_its_port_can_be_checked():
+    # A rule to our container with the wrong --dport is still ours: the check must see it.
+    chain = "-N DOCKER\n" + _RULE.format(327680, "172.17.0.3:80") + "\n" + \
+        _RULE.format(32768, "172.17.0.30:80")
+    nat = nat_from(chain, OUTPUT_CHAIN, WEB, [])
+    assert nat.readable and nat.dnat_count == 1
+    assert nat.host_port == 327680 != WEB.host_port, "a wrong port shows up, for the check"
 
 
-def test_no_rule_means_not_readable_here():
-    nat = nat_from("-N DOCKER\n", OUTPUT_CHAIN, WEB, [])
-    assert not nat.readable and "rootless" in nat.reason
+def test_a_managed_chain_without_our_rule_is_reported_not_skipped():
+    nat = nat_from("-N DOCKER\n-A DOCKER -i docker0 -j RETURN\n", OUTPUT_CHAIN, WEB, [])
+    assert nat.readable, "the engine keeps rules here: a missing rule is a fault to show"
+    assert nat.dnat_rule == "" and nat.dnat_count == 0 and nat.host_port == 0
+
+
+def test_no_docker_chain_means_no_iptables_rules_here():
+    nat = nat_from("", OUTPUT_CHAIN, WEB, [])
+    assert not nat.readable
+    assert "rootless" in nat.reason and "nftables" in nat.reason
+
+
+RAW_28 = """\
+-P PREROUTING ACCEPT
+-P OUTPUT ACCEPT
+-A PREROUTING -d 172.17.0.3/32 ! -i docker0 -j DROP
+-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 32768 -j DROP
+-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 32769 -j DROP
+"""
+
+
+def test_loopback_guard_finds_the_drop_rule_for_this_port_only():
+    assert loopback_guard_from(RAW_28, WEB) == (
+        "-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 32768 -j DROP",)
+    assert loopback_guard_from("-P PREROUTING ACCEPT\n", WEB) == (), "Engine 26: no such rule"
+    other_address = RAW_28.replace("127.0.0.1/32", "127.0.0.2/32")
+    assert loopback_guard_from(other_address, WEB) == ()
+    accepted = RAW_28.replace("-j DROP", "-j ACCEPT")
+    assert loopback_guard_from(accepted, WEB) == ()
+    view = LoopbackGuard(True, rules=loopback_guard_from(RAW_28, WEB))
+    assert decode(encode(view)) == view
 
 
 def test_rule_options_keep_negations_apart():
