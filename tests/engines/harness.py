@@ -366,6 +366,9 @@ class RootlessEngine(Engine):
         super().stop()
         if run(["id", "-u", self.user], check=False).returncode == 0:
             run(["pkill", "-KILL", "-u", self.user], check=False)
+            # Killed processes are gone once their parents (or PID 1) have reaped them.
+            wait_until(lambda: run(["pgrep", "-u", self.user], check=False).returncode == 1,
+                       WAIT, f"the end of {self.user}'s processes")
         self.remove_host()
         if self.home.exists():
             # The data root holds files of the user's subordinate ids.

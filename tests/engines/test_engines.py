@@ -81,6 +81,9 @@ def inner_run(engine: harness.Engine, junit: Path) -> subprocess.CompletedProces
             f"--junitxml={junit}", "notebooks", "--nbval",
             "--nbval-sanitize-with", "tests/sanitize.cfg", *LIVE_TESTS]
     if isinstance(engine, harness.RootlessEngine):
+        # A private dockerd of the tests' own needs root: not a rootless learner's case.
+        args += ["--deselect", "tests/live/test_cleanup.py::"
+                 "test_close_again_after_the_engine_came_back"]
         base = reachable_base(engine.user, [Path("/var/tmp/dnc-unprivileged")])
         python, extra = runnable_python(engine.user, base)
         venv = pinned_venv(python, extra, base / "venvs")
