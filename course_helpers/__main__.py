@@ -2,8 +2,27 @@
 
 doctor   says whether an engine answers, which one, and whether the image is ready.
 image    builds the course image offline (``docker import`` of a static busybox).
-cleanup  removes what dead course sessions left behind (``--dry-run`` only lists it).
+cleanup  removes what dead course sessions left behind (``--dry-run`` only lists it),
+         and the lock files of dead sessions that left nothing.
 record   runs every notebook on the live engine and writes the replay recordings.
+
+What the course treats as its own: every container and network carrying the
+course's labels (io.github.docker-networking-course.*). Copy those labels onto
+an object of yours and the course takes it for one of its own: the session
+whose id the labels name removes it when it closes, and cleanup removes it once
+that session has ended. Leave those labels off what you make by hand.
+
+Closing a session removes its course containers even if one of your containers
+joined a course container's network namespace (--network container:NAME: yours
+then loses its network) or a course network. A course network one of your
+containers is still attached to is kept, never disconnected for you: cleanup
+reports it; disconnect your container (docker network disconnect NETWORK
+CONTAINER) and run cleanup again.
+
+Liveness: a session is alive while it holds the lock on its file in the lock
+folder (COURSE_LOCK_DIR, made absolute; /tmp/dnc-sessions by default), or, if
+that file was deleted, while the process named in its objects' labels runs on
+this machine.
 """
 
 from __future__ import annotations
@@ -11,7 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import CourseError
+from .errors import CourseError, as_clause
 
 
 def _doctor() -> int:
@@ -37,11 +56,18 @@ def _image() -> int:
 def _cleanup(dry_run: bool) -> int:
     """Similar to ``docker rm -f ID…; docker network rm ID…`` for the course objects of
     sessions that have ended; prints one line per object."""
-    from .engine import connect
-    from .sessions import find_orphans, remove_orphans
+    from .engine import connect, refusal_fix
+    from .sessions import find_orphans, forget_session, remove_orphans, stale_lock_files
 
     client = connect()
     orphans = find_orphans(client)
+    stale = stale_lock_files(client)
+    if stale:
+        verb = "would remove" if dry_run else "removed"
+        if not dry_run:
+            for session in stale:
+                forget_session(session)
+        print(f"{verb} {len(stale)} lock file(s) of ended sessions that left no objects.")
     if not orphans:
         print("Nothing to clean up: no course objects of ended sessions.")
         return 0
@@ -55,7 +81,13 @@ def _cleanup(dry_run: bool) -> int:
     failures: list = []
     removed = remove_orphans(client, orphans, failures=failures)
     for orphan, reason in failures:
-        print(f"kept {orphan.kind} {orphan.name} ({orphan.id[:12]}): Docker said: {reason}")
+        fix = refusal_fix(None, reason)
+        if "active endpoints" in reason:
+            fix = (f"disconnect the containers attached to it (`docker network inspect "
+                   f"{orphan.name}` lists them, `docker network disconnect {orphan.name} "
+                   "CONTAINER`) and run cleanup again")
+        print(f"kept {orphan.kind} {orphan.name} ({orphan.id[:12]}): Docker said: "
+              f"{as_clause(reason)}; {fix}.")
     print(f"removed {len(removed)} object(s).")
     return 1 if failures else 0
 

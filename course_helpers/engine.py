@@ -18,6 +18,9 @@ import urllib3
 from .errors import DockerRefused, EngineUnavailable, as_clause
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+#: Seconds the first request may take: an address that accepts and never answers fails
+#: this fast, instead of after the per-request timeout.
+CONNECT_TIMEOUT = 5
 
 #: What goes wrong underneath when the engine is gone or never answered.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -62,7 +65,22 @@ def _explain_connection_failure(exc: BaseException, host: str | None = None) -> 
             f"You may not use the Docker socket at {host}: add your user to the "
             "'docker' group (`sudo usermod -aG docker $USER`, then log in again) or run as root."
         )
+    if isinstance(exc, docker.errors.TLSParameterError) or any(
+            word in text for word in ("SSLError", "SSL:", "certificate", "TLSParameterError")):
+        return (
+            f"The TLS settings for the engine at {host} do not work (DOCKER_TLS_VERIFY="
+            f"{os.environ.get('DOCKER_TLS_VERIFY', '')!r}, DOCKER_CERT_PATH="
+            f"{os.environ.get('DOCKER_CERT_PATH', '')!r}): point DOCKER_CERT_PATH at the folder "
+            "holding ca.pem, cert.pem and key.pem, or unset DOCKER_TLS_VERIFY."
+        )
+    silent = "timed out" in text.lower() or "Timeout" in text
     if os.environ.get("DOCKER_HOST") and host == os.environ["DOCKER_HOST"]:
+        if silent:
+            return (
+                f"DOCKER_HOST is set to {host} but what listens there does not answer like a "
+                f"Docker engine (no reply within {CONNECT_TIMEOUT} s): fix DOCKER_HOST or unset "
+                "it to use the local engine."
+            )
         return (
             f"DOCKER_HOST is set to {host} but no Docker engine answers there: "
             "fix DOCKER_HOST or unset it to use the local engine."
@@ -86,19 +104,29 @@ def connect(timeout: int = 30, base_url: str | None = None) -> docker.DockerClie
 
     Raises:
         EngineUnavailable: no engine answers, the socket may not be used, or
-            ``DOCKER_HOST`` points nowhere. The message names the fix.
+            ``DOCKER_HOST`` points nowhere (or at something that never answers: that
+            fails within :data:`CONNECT_TIMEOUT` seconds), or the TLS settings do not
+            work. The message names the fix.
     """
     if not base_url and not os.environ.get("DOCKER_HOST"):
         base_url = context_host()
+    first = min(timeout, CONNECT_TIMEOUT)  # the first answer must come quickly
     try:
         if base_url:
-            client = docker.DockerClient(base_url=base_url, timeout=timeout)
+            client = docker.DockerClient(base_url=base_url, timeout=first)
         else:
-            client = docker.from_env(timeout=timeout)
+            client = docker.from_env(timeout=first)
         client.ping()
     except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
         raise EngineUnavailable(_explain_connection_failure(exc, base_url)) from None
+    client.api.timeout = timeout
     return client
+
+
+def docker_host_set() -> bool:
+    """True when ``DOCKER_HOST`` names an engine explicitly (a broken one is then an error
+    to report, never a reason to fall back to replay)."""
+    return bool(os.environ.get("DOCKER_HOST", "").strip())
 
 
 def engine_answers() -> bool:

@@ -83,6 +83,25 @@ class CommandFailed(CourseError):
         self.output = output
 
 
+class CommandTimedOut(CommandFailed):
+    """A command run inside a course container did not finish within its timeout.
+
+    Attributes:
+        timeout: the seconds it was given.
+        output: what it printed until then.
+    """
+
+    def __init__(self, message: str, *, timeout: float | None = None, output: str = "") -> None:
+        super().__init__(message, exit_code=None, output=output)
+        self.timeout = timeout
+
+
+def shorten(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a sentence never echoes a huge input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
+
+
 class ImageUnavailable(CourseError):
     """The course image is missing and can be neither built nor pulled."""
 

@@ -15,27 +15,35 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as _dt
+import ipaddress
 import itertools
 import os
 import platform
 import re
+import select
+import shlex
+import socket
+import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
+import docker.utils
 
 from . import sessions
-from .engine import connect, engine_address, translated
+from .engine import connect, docker_host_set, engine_address, translated
 from .errors import (
     BadInput,
     CommandFailed,
+    CommandTimedOut,
     CourseError,
     DockerRefused,
     EngineUnavailable,
     as_clause,
+    shorten,
 )
 from .image import ensure_image
 from .ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
@@ -47,6 +55,47 @@ from .warm import WARMABLE, Spares
 IP_ADDR = IP_ADDR_WITH_LINKS
 #: Seconds a course container lives before it exits and removes itself.
 DEFAULT_LIFETIME = 900
+#: The longest lifetime a Lab accepts (one day): every course container expires.
+MAX_LIFETIME = 24 * 3600
+#: Seconds ``lab.exec`` waits for a command by default, and at most.
+EXEC_TIMEOUT = 20
+MAX_EXEC_TIMEOUT = 600
+#: Bytes of output ``lab.exec`` keeps (1 MiB); the rest is read and dropped, and the
+#: returned text says it was cut.
+EXEC_OUTPUT_LIMIT = 1 << 20
+#: Seconds ``close()`` may take in all, and each request it makes, on an engine that
+#: has stopped answering (what is left is removed later by the reaper).
+CLOSE_BUDGET = 20
+CLOSE_REQUEST_TIMEOUT = 5
+#: What a chapter name may hold: it names a file in the recordings folder, nothing else.
+CHAPTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
+#: Names Docker accepts for containers and networks (and the course for ``name=``).
+DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
+#: Host names (``hostname=``) and environment variable names (``environment=``).
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+#: The options ``start_container`` accepts, and what each is for; every other is refused.
+ALLOWED_OPTIONS = {
+    "name": "your own name for it",
+    "network_mode": "bridge, host, none, container:NAME or a network's name",
+    "command": "what it runs, within its lifetime",
+    "labels": "labels added to the course's",
+    "ports": "ports published on 127.0.0.1",
+    "hostname": "its host name",
+    "environment": "environment variables",
+}
+#: The ``create_network`` options the course accepts; every other is refused.
+NETWORK_OPTIONS = ("name", "driver", "internal", "labels", "ipam", "attachable",
+                   "enable_ipv6", "check_duplicate")
+#: Network drivers a course network may use (a bridge needs nothing of the host's NICs).
+NETWORK_DRIVERS = ("bridge",)
+#: PID 1 of every course container: runs the command in the background and ends when it
+#: ends, or kills it (SIGKILL) once the lifetime is over, whichever comes first. PID 1
+#: ending stops the container (its other processes with it), and ``--rm`` removes it.
+#: A command cannot escape: it is never PID 1, and the entrypoint cannot be changed.
+LIFETIME_SCRIPT = ('lifetime=$1; shift; "$@" & pid=$!; '
+                   '(sleep "$lifetime"; kill -9 "$pid") 2>/dev/null & wait "$pid"')
 #: Resource limits of every course container.
 MEM_LIMIT = "32m"
 PIDS_LIMIT = 64
@@ -56,7 +105,8 @@ STOP_SIGNAL = "SIGKILL"
 #: The networks every engine starts with, and their drivers (``docker network ls``).
 DEFAULT_NETWORKS = {"bridge": "bridge", "host": "host", "none": "null"}
 #: Options fixed for every course container (limits, labels' safety net, expiry).
-FIXED_OPTIONS = ("mem_limit", "pids_limit", "security_opt", "auto_remove", "image")
+FIXED_OPTIONS = ("mem_limit", "pids_limit", "security_opt", "auto_remove", "image",
+                 "entrypoint", "stop_signal")
 #: What a role (the word in a name) may hold: what Docker allows in names.
 ROLE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}")
 #: Generated names tried before giving up when a learner's object holds the name.
@@ -105,6 +155,374 @@ def _describe_ref(obj: Any) -> str:
     return getattr(obj, "name", None) or str(obj)[:12]
 
 
+def _allowed_sentence() -> str:
+    return ", ".join(f"{key} ({what})" for key, what in ALLOWED_OPTIONS.items())
+
+
+def check_lifetime(lifetime: Any) -> int:
+    """``lifetime`` as seconds, if it is a whole number from 1 to :data:`MAX_LIFETIME`.
+
+    Raises:
+        BadInput: anything else.
+    """
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int) \
+            or not 1 <= lifetime <= MAX_LIFETIME:
+        raise BadInput(
+            f"lifetime is {shorten(lifetime)}: pass a whole number of seconds from 1 to "
+            f"{MAX_LIFETIME} (one day; the default is {DEFAULT_LIFETIME})."
+        )
+    return lifetime
+
+
+def check_role(role: Any) -> str:
+    """``role`` if it can go into a name.
+
+    Raises:
+        BadInput: it holds characters Docker does not allow in names.
+    """
+    if not isinstance(role, str) or not ROLE.fullmatch(role):
+        raise BadInput(
+            f"The role {shorten(role)} cannot go into a name: use letters, digits, '.', '_' "
+            "or '-' (up to 41 characters), such as role='web'."
+        )
+    return role
+
+
+def _check_command(command: Any) -> list[str]:
+    if isinstance(command, str):
+        try:
+            command = shlex.split(command)
+        except ValueError:
+            command = None
+    if not isinstance(command, (list, tuple)) or not command \
+            or not all(isinstance(part, str) and "\x00" not in part for part in command):
+        raise BadInput(
+            f"command is {shorten(command)}: pass a list of strings such as "
+            "['sh', '-c', 'httpd -f -p 80'] (it runs within the container's lifetime)."
+        )
+    return list(command)
+
+
+def _check_ports(ports: Any) -> dict[str, list[tuple[str, int | None]]]:
+    example = "ports={'80/tcp': ('127.0.0.1', None)}"
+    if not isinstance(ports, dict) or not ports:
+        raise BadInput(f"ports is {shorten(ports)}: pass a dict such as {example}.")
+    bindings: dict[str, list[tuple[str, int | None]]] = {}
+    for key, value in ports.items():
+        match = re.fullmatch(r"(\d{1,5})(?:/(tcp|udp|sctp))?", str(key))
+        if isinstance(key, bool) or not match or not 1 <= int(match[1]) <= 65535:
+            raise BadInput(f"The port {shorten(key)} is not a container port: use a number "
+                           f"with an optional /tcp or /udp, as in {example}.")
+        values = value if isinstance(value, list) else [value]
+        checked = []
+        for binding in values:
+            ok = isinstance(binding, tuple) and len(binding) == 2 \
+                and isinstance(binding[0], str) \
+                and (binding[1] is None or (isinstance(binding[1], int)
+                                            and not isinstance(binding[1], bool)
+                                            and 1 <= binding[1] <= 65535))
+            try:
+                loopback = ok and ipaddress.ip_address(binding[0]).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise BadInput(
+                    f"The port {key} would be published as {shorten(binding)}: course "
+                    f"containers publish on loopback only, as in {example} (None picks a "
+                    "free host port)."
+                )
+            checked.append(binding)
+        bindings[f"{match[1]}/{match[2] or 'tcp'}"] = checked
+    return bindings
+
+
+def _check_network_mode(network_mode: Any) -> str | None:
+    if network_mode is None:
+        return None  # Docker's default: the default bridge, as `docker run` with no --network
+    if isinstance(network_mode, str):
+        mode = network_mode.strip()
+        if mode in ("bridge", "host", "none", "default"):
+            return mode
+        if mode.startswith("container:"):
+            target = mode.split(":", 1)[1].strip()
+            if DOCKER_NAME.fullmatch(target.lstrip("/")):
+                return f"container:{target.lstrip('/')}"
+        elif DOCKER_NAME.fullmatch(mode):
+            return mode
+    raise BadInput(
+        f"network_mode is {shorten(network_mode)}: pass bridge, host, none, "
+        "container:NAME (a running container's name or full id) or a network's name or id."
+    )
+
+
+def check_container_options(network_mode: Any = None, command: Any = None,
+                            **options: Any) -> dict[str, Any]:
+    """Validate ``start_container``'s options against the allow-list, without an engine.
+
+    Only :data:`ALLOWED_OPTIONS` pass; everything else (``privileged``,
+    ``volumes``, ``mounts``, ``devices``, ``cap_add``, ``pid_mode``,
+    ``entrypoint``, ``restart_policy`` …) is refused in one sentence that names
+    what is allowed.
+
+    Returns:
+        The checked options: ``network_mode`` (None for Docker's default),
+        ``command`` (a list, or None for ``sleep LIFETIME``), ``name``, ``labels``,
+        ``ports`` (container port -> loopback bindings), ``hostname``, ``environment``.
+
+    Raises:
+        BadInput: an option outside the allow-list, or one of the wrong shape.
+    """
+    unknown = sorted(set(options) - set(ALLOWED_OPTIONS))
+    if unknown:
+        names = ", ".join(str(key) for key in unknown)
+        if "privileged" in unknown and options.get("privileged"):
+            lead = "Course containers never run privileged, so leave out privileged=True"
+        elif set(unknown) & {"volumes", "mounts", "volumes_from", "devices"}:
+            lead = (f"Course containers never get host paths, devices or the Docker socket, "
+                    f"so leave out {names}")
+        elif set(unknown) & set(FIXED_OPTIONS):
+            lead = (f"{names} cannot be changed for course containers (they keep memory and pid "
+                    "limits and remove themselves), so leave those options out")
+        else:
+            lead = f"start_container() does not take {shorten(names, 80)[1:-1]}"
+        raise BadInput(f"{lead}: course containers take only {_allowed_sentence()}.")
+    checked: dict[str, Any] = {"network_mode": _check_network_mode(network_mode),
+                               "command": None if command is None else _check_command(command)}
+    name = options.get("name")
+    if name is not None and (not isinstance(name, str) or not DOCKER_NAME.fullmatch(name)):
+        raise BadInput(f"name is {shorten(name)}: use letters, digits, '.', '_' or '-' "
+                       "(starting with a letter or digit), such as name='web1'.")
+    checked["name"] = name
+    labels = options.get("labels")
+    if labels is not None:
+        if not isinstance(labels, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+            raise BadInput(f"labels is {shorten(labels)}: pass a dict of strings such as "
+                           "labels={'lesson': 'dns'}.")
+        taken = sorted(k for k in labels if k.startswith(sessions.LABEL_PREFIX))
+        if taken:
+            raise BadInput(f"The label {shorten(taken[0])} is the course's own: choose a label "
+                           f"outside {sessions.LABEL_PREFIX}.")
+    checked["labels"] = dict(labels or {})
+    checked["ports"] = _check_ports(options["ports"]) if options.get("ports") is not None else {}
+    hostname = options.get("hostname")
+    if hostname is not None and (not isinstance(hostname, str) or len(hostname) > 253
+                                 or not HOSTNAME.fullmatch(hostname)):
+        raise BadInput(f"hostname is {shorten(hostname)}: use letters, digits, '-' and dots, "
+                       "such as hostname='web'.")
+    checked["hostname"] = hostname
+    environment = options.get("environment")
+    if environment is not None:
+        pairs = (list(environment.items()) if isinstance(environment, dict)
+                 else [tuple(e.split("=", 1)) if isinstance(e, str) and "=" in e else (e, None)
+                       for e in environment] if isinstance(environment, (list, tuple)) else None)
+        if pairs is None or not all(isinstance(k, str) and ENV_NAME.fullmatch(k)
+                                    and isinstance(v, str) and "\x00" not in v
+                                    for k, v in pairs):
+            raise BadInput(f"environment is {shorten(environment)}: pass a dict of strings such "
+                           "as environment={'GREETING': 'hello'}.")
+        environment = dict(pairs)
+    checked["environment"] = environment
+    return checked
+
+
+def container_request(name: str, image: str, lifetime: int, course_labels: dict[str, str],
+                      network_mode: Any = None, command: Any = None,
+                      **options: Any) -> dict[str, Any]:
+    """What ``POST /containers/create`` is sent for a course container, built from the
+    allow-list alone (a pure function: no engine is asked).
+
+    Similar to ``docker run -d --rm --memory 32m --pids-limit 64 --security-opt
+    no-new-privileges --entrypoint sh IMAGE -c LIFETIME_SCRIPT LIFETIME COMMAND…``:
+    the lifetime is enforced by PID 1 whatever the command.
+
+    Args:
+        name: the container's name (its own, or the one chosen with ``name=``).
+        image: the course image.
+        lifetime: seconds before it is killed, whatever it runs (checked).
+        course_labels: the course's labels; they override any of the learner's.
+        network_mode: see :func:`check_container_options`.
+        command: what to run; by default ``sleep LIFETIME``.
+        **options: the rest of :data:`ALLOWED_OPTIONS`.
+
+    Returns:
+        ``{"create": kwargs of APIClient.create_container, "host_config": kwargs of
+        create_host_config, "port_bindings": …}``.
+
+    Raises:
+        BadInput: what :func:`check_container_options` refuses, a lifetime out of
+            bounds, or a container joining its own network namespace.
+    """
+    lifetime = check_lifetime(lifetime)
+    checked = check_container_options(network_mode, command, name=name, **options)
+    mode = checked["network_mode"]
+    if mode in (f"container:{name}", f"container:/{name}"):
+        raise BadInput(_self_join(name))
+    argv = checked["command"] or ["sleep", str(lifetime)]
+    host_config: dict[str, Any] = {
+        "mem_limit": MEM_LIMIT, "pids_limit": PIDS_LIMIT,
+        "security_opt": ["no-new-privileges"], "auto_remove": True,
+    }
+    if mode is not None:
+        host_config["network_mode"] = mode
+    create: dict[str, Any] = {
+        "image": image,
+        "entrypoint": ["sh", "-c", LIFETIME_SCRIPT, "course-lifetime", str(lifetime)],
+        "command": argv,
+        "name": name,
+        "labels": {**checked["labels"], **course_labels},
+        "stop_signal": STOP_SIGNAL,
+    }
+    if checked["hostname"]:
+        create["hostname"] = checked["hostname"]
+    if checked["environment"]:
+        create["environment"] = checked["environment"]
+    if checked["ports"]:
+        create["ports"] = [tuple(key.split("/")) for key in checked["ports"]]
+    return {"create": create, "host_config": host_config, "port_bindings": checked["ports"]}
+
+
+def _self_join(name: str) -> str:
+    return (f"Container {name} cannot join its own network namespace: pass another "
+            "running container as the target (network_mode='container:OTHER').")
+
+
+def _check_start(lab: Lab, role: Any, *, network_mode: Any = None, command: Any = None,
+                 **options: Any) -> None:
+    check_role(role)
+    check_container_options(network_mode, command, **options)
+
+
+def _check_container_ref(container: Any) -> str:
+    ref = container if isinstance(container, str) else getattr(container, "id", None)
+    if not isinstance(ref, str) or not ref.strip():
+        raise BadInput(
+            f"{shorten(container)} is not a container: pass what lab.start_container() "
+            "returned, or a running container's name or full id."
+        )
+    return ref.strip()
+
+
+def _check_exec(lab: Lab, container: Any, command: Any, *, timeout: Any = None) -> None:
+    _check_container_ref(container)
+    if not (isinstance(command, str) and command.strip()) and not (
+            isinstance(command, (list, tuple)) and command
+            and all(isinstance(part, str) for part in command)):
+        raise BadInput(
+            f"The command {shorten(command)} cannot run: pass a string for `sh -c` such as "
+            "'ip addr', or a list of strings such as ['ip', 'addr']."
+        )
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not 0 < timeout <= MAX_EXEC_TIMEOUT):
+        raise BadInput(f"timeout is {shorten(timeout)}: pass seconds, more than 0 and at most "
+                       f"{MAX_EXEC_TIMEOUT}.")
+
+
+def _check_network_ref(lab: Lab, network: Any) -> None:
+    ref = network if isinstance(network, str) else getattr(network, "id", None)
+    if not isinstance(ref, str) or not ref.strip():
+        raise BadInput(
+            f"{shorten(network)} does not name a network: pass a network's name or id, "
+            "or what lab.create_network() returned."
+        )
+
+
+def check_network_options(role: Any = "net", **options: Any) -> None:
+    """Validate ``create_network``'s options against :data:`NETWORK_OPTIONS`, without an engine.
+
+    Raises:
+        BadInput: an option outside the list, or a driver other than bridge.
+    """
+    check_role(role)
+    unknown = sorted(set(options) - set(NETWORK_OPTIONS))
+    if unknown:
+        raise BadInput(
+            f"create_network() does not take {shorten(', '.join(map(str, unknown)), 80)[1:-1]}: "
+            f"course networks take only {', '.join(NETWORK_OPTIONS)}."
+        )
+    driver = options.get("driver")
+    if driver is not None and driver not in NETWORK_DRIVERS:
+        raise BadInput(
+            f"The network driver {shorten(driver)} is not one the course uses: leave driver "
+            "out or pass driver='bridge' (other drivers need a swarm or the host's own NICs)."
+        )
+    name = options.get("name")
+    if name is not None and (not isinstance(name, str) or not DOCKER_NAME.fullmatch(name)):
+        raise BadInput(f"name is {shorten(name)}: use letters, digits, '.', '_' or '-', "
+                       "such as name='mynet'.")
+    labels = options.get("labels")
+    if labels is not None and (not isinstance(labels, dict) or any(
+            not isinstance(k, str) or not isinstance(v, str)
+            or k.startswith(sessions.LABEL_PREFIX) for k, v in labels.items())):
+        raise BadInput(f"labels is {shorten(labels)}: pass a dict of strings outside "
+                       f"{sessions.LABEL_PREFIX}, such as labels={{'lesson': 'dns'}}.")
+    for flag in ("internal", "attachable", "enable_ipv6", "check_duplicate"):
+        if flag in options and not isinstance(options[flag], bool):
+            raise BadInput(f"{flag} is {shorten(options[flag])}: pass True or False.")
+
+
+def _check_create_network(lab: Lab, role: Any = "net", **options: Any) -> None:
+    check_network_options(role, **options)
+
+
+def _check_mode_args(lab: Lab, mode: Any, target: Any = None) -> None:
+    from .modes import check_mode, target_ref
+
+    mode, target = check_mode(mode, target)
+    if mode == "container":
+        target_ref(target)
+
+
+def _check_all_modes_args(lab: Lab, target: Any = None) -> None:
+    if target is not None:
+        from .modes import target_ref
+
+        target_ref(target)
+
+
+def read_exec_stream(sock: Any, *, deadline: float, limit: int) -> tuple[bytes, bool, bool]:
+    """Read a ``docker exec`` stream (stdout and stderr frames) until it ends or ``deadline``.
+
+    Similar to what ``docker exec`` prints, with a bound on time and memory: at
+    most ``limit`` bytes are kept; the rest is read and dropped.
+
+    Args:
+        sock: the stream's socket (anything with ``fileno`` and ``recv``).
+        deadline: a :func:`time.monotonic` time after which reading stops.
+        limit: how many bytes of output to keep.
+
+    Returns:
+        ``(output, cut, finished)``: what was kept, whether more was dropped, and
+        whether the stream ended before the deadline.
+    """
+    pending = bytearray()
+    out = bytearray()
+    cut = False
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return bytes(out), cut, False
+        buffered = getattr(sock, "pending", None)
+        if not (buffered and buffered()):
+            ready, _, _ = select.select([sock], [], [], remaining)
+            if not ready:
+                continue
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return bytes(out), cut, True
+        pending += chunk
+        while len(pending) >= 8:
+            size = int.from_bytes(pending[4:8], "big")
+            if len(pending) < 8 + size:
+                break
+            if pending[0] in (1, 2):
+                room = limit - len(out)
+                if size > room:
+                    cut = True
+                out += pending[8:8 + min(size, max(room, 0))]
+            del pending[:8 + size]
+
+
 class Lab:
     """A course session. Similar to a shell in which you run ``docker run --label …``.
 
@@ -115,12 +533,30 @@ class Lab:
             :func:`course_helpers.engine.connect`.
         backend: ``live``, ``replay`` or ``auto`` (the default, from
             ``COURSE_BACKEND``): live when an engine answers, replay otherwise.
-        lifetime: seconds before a course container exits on its own.
+        lifetime: seconds before a course container is killed and removed, whatever
+            it runs (1 to :data:`MAX_LIFETIME`).
         reap: remove what dead sessions on this machine left behind.
 
+    What the course treats as its own: any container or network carrying the
+    course's labels (``sessions.labels_for``, prefix ``sessions.LABEL_PREFIX``).
+    Copying those labels onto an object of yours makes it the course's: the
+    session the labels name removes it on :meth:`close`, and the reaper
+    (``python -m course_helpers cleanup``) removes it once that session has
+    ended. ``start_container`` and ``create_network`` therefore refuse labels
+    under that prefix.
+
+    Closing removes this session's containers even when a container of yours
+    joined one of them (``--network container:NAME``: yours then loses its
+    network) or a course network; a course network your container is still
+    attached to is kept (Docker refuses, and the course never disconnects
+    yours) and reported by ``cleanup``.
+
     Raises:
-        BadInput: an unknown backend or a lifetime that is not a positive number of seconds.
-        EngineUnavailable: live was asked for and no engine answers.
+        BadInput: an unknown backend, a chapter name that is not a file stem, or a
+            lifetime that is not a whole number of seconds from 1 to :data:`MAX_LIFETIME`.
+        EngineUnavailable: live was asked for and no engine answers (within seconds, even
+            at an address that accepts and never answers). With ``auto`` a Lab replays
+            instead, and says so on stderr when ``DOCKER_HOST`` names the broken engine.
         ImageUnavailable: the course image can be neither found nor built.
     """
 
@@ -136,6 +572,9 @@ class Lab:
         self.chapter = chapter
         self.lifetime = lifetime
         self.closed = False
+        self.backend = "new"
+        #: Why ``auto`` chose replay although ``DOCKER_HOST`` names an engine (else None).
+        self.fallback: str | None = None
         self.recorder: Recording | None = None
         self.recording: Recording | None = None
         self._containers: dict[str, str] = {}  # full id -> name, in creation order
@@ -150,18 +589,28 @@ class Lab:
         self._saved = False
         self.reaped: list[sessions.Orphan] = []
         self.reap_failures: list[tuple[sessions.Orphan, str]] = []
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
+        check_lifetime(lifetime)
+        if not isinstance(chapter, str) or not CHAPTER.fullmatch(chapter):
             raise BadInput(
-                f"lifetime is {lifetime!r}: pass a whole number of seconds of at least 1 "
-                f"(the default is {DEFAULT_LIFETIME})."
+                f"The chapter name {shorten(chapter)} cannot name a recording: use the "
+                "notebook's file stem, letters, digits, '_' and '-' only, such as "
+                "Lab('03_network_modes')."
             )
-        choice = (backend or backend_choice()).lower()
+        if backend is not None and not isinstance(backend, str):
+            raise BadInput(f"backend is {shorten(backend)}: pass 'live', 'replay' or 'auto' "
+                           "(or leave it out to follow COURSE_BACKEND).")
+        choice = (backend or backend_choice()).strip().lower()
         if choice not in ("auto", "live", "replay"):
-            raise BadInput(f"COURSE_BACKEND is {choice!r}: set it to live, replay or auto.")
+            what = "backend" if backend is not None else "COURSE_BACKEND"
+            raise BadInput(f"{what} is {shorten(choice)}: set it to live, replay or auto.")
         if choice == "auto" and client is None:
             try:
                 client = connect()
-            except EngineUnavailable:
+            except EngineUnavailable as exc:
+                if docker_host_set():  # a broken setting is said, never papered over
+                    self.fallback = (f"{str(exc).rstrip('.')}; until then this Lab replays "
+                                     "recordings.")
+                    print(self.fallback, file=sys.stderr)
                 choice = "replay"
         if choice == "replay":
             self._init_replay()
@@ -170,7 +619,7 @@ class Lab:
 
     def _init_replay(self) -> None:
         path = RECORDINGS / f"{self.chapter}.json"
-        if not path.exists():
+        if path.resolve().parent != RECORDINGS.resolve() or not path.is_file():
             raise BadInput(
                 f"No recording for chapter {self.chapter!r} ({path.name}): start a Docker engine "
                 "or record one with `python -m course_helpers record`."
@@ -262,12 +711,7 @@ class Lab:
         Raises:
             BadInput: ``role`` holds characters Docker does not allow in names.
         """
-        if not isinstance(role, str) or not ROLE.fullmatch(role):
-            raise BadInput(
-                f"The role {role!r} cannot go into a name: use letters, digits, '.', '_' or '-' "
-                "(up to 41 characters), such as role='web'."
-            )
-        return f"dnc-{self.session}-{role}-{next(self._counter)}"
+        return f"dnc-{self.session}-{check_role(role)}-{next(self._counter)}"
 
     @property
     def container_ids(self) -> list[str]:
@@ -289,78 +733,64 @@ class Lab:
             raise BadInput("This Lab is closed: create a new one with `lab = Lab()`.")
 
     # -- containers ----------------------------------------------------------
-    @staticmethod
-    def _refuse_unsafe(name: str, network_mode: str, options: dict[str, Any]) -> None:
-        """Refuse what the course never does to a container (see DESIGN: safety rules)."""
-        fixed = sorted(set(options) & set(FIXED_OPTIONS))
-        if fixed:
-            raise BadInput(
-                f"{', '.join(fixed)} cannot be changed for course containers (they keep memory "
-                "and pid limits and remove themselves): leave those options out."
-            )
-        if options.get("privileged"):
-            raise BadInput(
-                "Course containers never run privileged: leave out privileged=True "
-                "(every lesson works without it)."
-            )
-        mounts = repr(options.get("volumes")) + repr(options.get("mounts"))
-        if "docker.sock" in mounts:
-            raise BadInput(
-                "Course containers never get the Docker socket: leave out that volume "
-                "(the Lab talks to Docker for them)."
-            )
-        if network_mode in (f"container:{name}", f"container:/{name}"):
-            raise BadInput(
-                f"Container {name} cannot join its own network namespace: pass another "
-                "running container as the target (network_mode='container:OTHER')."
-            )
-
-    @recorded
+    @recorded(check=_check_start)
     def start_container(
-        self, role: str, *, network_mode: str = "bridge", command: list[str] | None = None,
+        self, role: str, *, network_mode: str | None = None, command: list[str] | None = None,
         **options: Any,
     ) -> ContainerRef:
         """Create and start a labelled, limited, self-expiring course container.
 
-        Similar to ``docker run -d --label … --memory 32m --pids-limit 64 IMAGE sleep N``.
+        Similar to ``docker run -d --rm --label … --memory 32m --pids-limit 64 IMAGE sleep N``.
+        Only the options in :data:`ALLOWED_OPTIONS` are accepted (see
+        :func:`container_request`); the container is killed once the Lab's
+        lifetime is over, whatever its command.
 
         Args:
             role: a word that goes into the name (``bridge``, ``web`` …).
-            network_mode: ``bridge``, ``host``, ``none``, ``container:ID`` or a network name.
-            command: what to run; by default ``sleep <lifetime>``.
-            **options: further ``containers.create`` options (``ports``, ``hostname`` …);
-                ``name=`` picks the name yourself, ``labels=`` adds labels.
+            network_mode: ``bridge``, ``host``, ``none``, ``container:NAME`` (a running
+                container's exact name or full id) or a network's name or id; left out,
+                Docker's default (the default bridge), as ``docker run`` with no ``--network``.
+            command: what to run (a list, or a string split like a shell does);
+                by default ``sleep <lifetime>``.
+            **options: ``name=`` (your own name), ``labels=`` (added to the course's),
+                ``ports=`` (published on loopback only: ``{'80/tcp': ('127.0.0.1', None)}``;
+                in host mode Docker discards them, as ``docker run -p`` does),
+                ``hostname=``, ``environment=``.
 
         Returns:
             The started container's name and id.
 
         Raises:
-            BadInput: an unsafe or fixed option, or a container joining itself.
+            BadInput: an option outside the allow-list, a container joining itself, or a
+                ``container:`` target that is not a running container's exact name or id.
             DockerRefused: the engine refused (a name in use …); nothing is left behind.
             EngineUnavailable: the engine went away; what was half-made is removed by
                 :meth:`close` or the next session.
         """
         self._check_open()
-        options = dict(options)
-        chosen = options.pop("name", None)
-        labels = {**(options.pop("labels", None) or {}), **self.labels}
+        chosen = options.get("name")
+        mode = _check_network_mode(network_mode)
+        if mode is not None and mode.startswith("container:"):
+            if chosen and mode == f"container:{chosen}":
+                raise BadInput(_self_join(chosen))
+            network_mode = f"container:{self.running_container(mode.split(':', 1)[1]).id}"
         for attempt in range(NAME_ATTEMPTS):
             name = chosen or self.name(role)
-            self._refuse_unsafe(name, network_mode, options)
+            request = container_request(name, self.image, self.lifetime, self.labels,
+                                        network_mode, command,
+                                        **{k: v for k, v in options.items() if k != "name"})
             try:
                 with translated(f"create container {name}"):
-                    container = self.client.containers.create(
-                        self.image,
-                        command=command or ["sleep", str(self.lifetime)],
-                        name=name,
-                        labels=labels,
-                        network_mode=network_mode,
-                        mem_limit=MEM_LIMIT,
-                        pids_limit=PIDS_LIMIT,
-                        security_opt=["no-new-privileges"],
-                        auto_remove=True,
-                        **{"stop_signal": STOP_SIGNAL, **options},
-                    )
+                    api = self.client.api
+                    host_config = api.create_host_config(**request["host_config"])
+                    if request["port_bindings"]:
+                        # Set here rather than through create_host_config, which refuses
+                        # them in host mode: Docker itself accepts and discards them there,
+                        # as `docker run --network host -p …` shows.
+                        host_config["PortBindings"] = docker.utils.convert_port_bindings(
+                            request["port_bindings"])
+                    cid = api.create_container(host_config=host_config,
+                                               **request["create"])["Id"]
             except DockerRefused as exc:
                 # A generated name a learner's own container already holds: take the next one.
                 if chosen or exc.status != 409 or attempt == NAME_ATTEMPTS - 1:
@@ -368,14 +798,48 @@ class Lab:
                 continue
             break
         with self._mutex:
-            self._containers[container.id] = name
+            self._containers[cid] = name
         try:
             with translated(f"start container {name}"):
-                container.start()
+                self.client.api.start(cid)
         except BaseException:
-            self._remove_quietly(container.id)
+            self._remove_quietly(cid)
             raise
-        return ContainerRef(name, container.id)
+        return ContainerRef(name, cid)
+
+    def running_container(self, ref: Any) -> ContainerRef:
+        """A running container named exactly ``ref``, or whose full id is ``ref``.
+
+        Similar to ``docker inspect --format '{{.State.Status}}' REF``, but an id
+        prefix is never accepted: ``"a"`` could match anyone's container.
+
+        Raises:
+            BadInput: no such container, only a prefix given, or it is not running.
+        """
+        text = _check_container_ref(ref).lstrip("/")
+        fix = ("pass a running container's exact name or full id (`docker ps --no-trunc` "
+               "lists them), or what lab.start_container() returned")
+        try:
+            with translated(f"look up container {shorten(text)}"):
+                info = self.client.api.inspect_container(text)
+        except DockerRefused as exc:
+            if exc.status != 404:
+                raise
+            raise BadInput(
+                f"There is no container {shorten(text)} to join: start it first (`docker ps -a` "
+                "lists containers; course containers remove themselves when their lifetime "
+                "ends) or pass the name of a running one."
+            ) from None
+        name = info.get("Name", "").lstrip("/")
+        if text not in (info.get("Id"), name):
+            raise BadInput(f"{shorten(text)} is only the start of container {name}'s id: {fix}.")
+        state = (info.get("State") or {}).get("Status", "unknown")
+        if state != "running":
+            raise BadInput(
+                f"Container {name} is {state}, and only a running container's network can be "
+                f"joined: start it with `docker start {name}` or pick another target."
+            )
+        return ContainerRef(name, info["Id"])
 
     def remove_container(self, container: ContainerRef | str) -> None:
         """Remove a container this session created (by full id). Similar to ``docker rm -f``.
@@ -386,7 +850,7 @@ class Lab:
         """
         if not self.is_live:
             return
-        cid = _ref_id(container)
+        cid = _check_container_ref(container)
         if cid not in self._containers:
             raise BadInput(
                 f"Container {_describe_ref(container)} was not created by this Lab, so the "
@@ -396,28 +860,57 @@ class Lab:
         with self._mutex:
             self._containers.pop(cid, None)
 
-    @recorded
-    def exec(self, container: ContainerRef | str, command: list[str] | str) -> str:
+    @recorded(check=_check_exec)
+    def exec(self, container: ContainerRef | str, command: list[str] | str, *,
+             timeout: float | None = None) -> str:
         """Run a command in a running container and return its output.
 
-        Similar to ``docker exec CONTAINER COMMAND``.
+        Similar to ``docker exec CONTAINER COMMAND``, bounded: the call returns
+        after ``timeout`` seconds at most, and keeps at most
+        :data:`EXEC_OUTPUT_LIMIT` bytes of output (a last line then says the
+        output was cut).
 
         Args:
             container: a reference, a name or an id.
             command: an argv list, or a string run by ``sh -c``.
+            timeout: seconds to wait (default :data:`EXEC_TIMEOUT`, at most
+                :data:`MAX_EXEC_TIMEOUT`); a command still running then is left to end
+                with its container.
 
         Raises:
+            BadInput: not a container, or not a command.
             CommandFailed: the command exited non-zero; the message holds its output.
+            CommandTimedOut: it did not finish in time.
             DockerRefused: no such container, or it is not running.
         """
-        ref = _ref_id(container)
+        ref = _check_container_ref(container)
         cmd = ["sh", "-c", command] if isinstance(command, str) else list(command)
+        limit = EXEC_TIMEOUT if timeout is None else timeout
         shown = " ".join(cmd)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        where = shorten(_describe_ref(container), 70).strip("'\"")
+        deadline = time.monotonic() + limit
         try:
-            with translated(f"run `{shown}` in {_describe_ref(container)}"):
+            with translated(f"run `{shown}` in {where}"):
                 exec_id = self.client.api.exec_create(ref, cmd)["Id"]
-                output = self.client.api.exec_start(exec_id).decode(errors="replace")
+                sock = self.client.api.exec_start(exec_id, socket=True)
+                raw = getattr(sock, "_sock", sock)
+                try:
+                    data, cut, finished = read_exec_stream(raw, deadline=deadline,
+                                                           limit=EXEC_OUTPUT_LIMIT)
+                finally:
+                    with contextlib.suppress(Exception):
+                        raw.shutdown(socket.SHUT_RDWR)
+                    with contextlib.suppress(Exception):
+                        sock.close()
+                output = data.decode(errors="replace")
+                if not finished:
+                    raise CommandTimedOut(
+                        f"`{shown}` did not finish within {limit:g} s in {where}: make it end "
+                        f"sooner, or pass lab.exec(..., timeout=SECONDS) (at most "
+                        f"{MAX_EXEC_TIMEOUT}).",
+                        timeout=limit, output=output,
+                    )
                 code = self.client.api.exec_inspect(exec_id)["ExitCode"]
         except DockerRefused as exc:
             if exc.status != 404 or ref not in self._containers:
@@ -430,10 +923,13 @@ class Lab:
                 "start a new one with lab.start_container().",
                 status=404, reason=exc.reason,
             ) from None
+        if cut:
+            output += (f"\n[lab.exec: output cut after {EXEC_OUTPUT_LIMIT} bytes; the rest was "
+                       "dropped: narrow the command, e.g. pipe it through `head`]\n")
         if code != 0:
             text = " | ".join(line.strip() for line in output.strip().splitlines()).rstrip(".")
             raise CommandFailed(
-                f"`{shown}` failed in {_describe_ref(container)} (exit {code}): "
+                f"`{shown}` failed in {where} (exit {code}): "
                 f"{text[:200] or 'no output'}.",
                 exit_code=code, output=output,
             )
@@ -484,19 +980,21 @@ class Lab:
         return self._with_probe(self.ip_addr)
 
     # -- networks -------------------------------------------------------------
-    @recorded
+    @recorded(check=_check_create_network)
     def create_network(self, role: str = "net", **options: Any) -> NetworkRef:
         """Create a labelled course network. Similar to ``docker network create``.
 
         Args:
             role: a word that goes into the name.
-            **options: further ``networks.create`` options (``driver``, ``ipam`` …);
-                ``name=`` picks the name yourself.
+            **options: only :data:`NETWORK_OPTIONS` (``driver='bridge'``, ``internal``,
+                ``ipam`` …); ``name=`` picks the name yourself, ``labels=`` adds labels.
 
         Raises:
+            BadInput: another option, or a driver other than bridge.
             DockerRefused: the engine refused (the name is taken …); nothing is left behind.
         """
         self._check_open()
+        check_network_options(role, **options)
         options = dict(options)
         chosen = options.pop("name", None)
         labels = {**(options.pop("labels", None) or {}), **self.labels}
@@ -515,13 +1013,14 @@ class Lab:
             self._networks[network.id] = name
         return NetworkRef(name, network.id)
 
-    @recorded
+    @recorded(check=_check_network_ref)
     def remove_network(self, network: NetworkRef | str) -> None:
         """Remove a network this session created, by full id. Similar to ``docker network rm``.
 
         Networks this session did not create are refused before Docker is asked;
         Docker's own refusals (active endpoints …) come back as :class:`DockerRefused`.
         """
+        _check_network_ref(self, network)
         nid = _ref_id(network)
         if nid not in self._networks:
             raise BadInput(
@@ -532,7 +1031,7 @@ class Lab:
         with self._mutex:
             self._networks.pop(nid, None)
 
-    @recorded
+    @recorded(check=_check_network_ref)
     def try_remove_network(self, network: NetworkRef | str) -> str:
         """Ask Docker to remove a network, to see what it answers. Similar to ``docker network rm``.
 
@@ -567,6 +1066,13 @@ class Lab:
         with translated(f"look up network {ref}"):
             info = self.client.api.inspect_network(ref)
         nid, name, labels = info["Id"], info["Name"], info.get("Labels") or {}
+        owner = labels.get(sessions.LABEL_SESSION)
+        ours = labels.get(sessions.LABEL_COURSE) == sessions.COURSE_VALUE
+        if ours and owner == self.session and nid not in self._networks:
+            # It carries this session's labels (copied onto it by hand, or made by a call that
+            # was interrupted): the course treats it as its own, as close() would.
+            with self._mutex:
+                self._networks[nid] = name
         if nid in self._networks:
             self.remove_network(nid)
             return name
@@ -574,8 +1080,7 @@ class Lab:
             with translated(f"remove network {name}"):
                 self.client.api.remove_network(nid)
             return name
-        owner = labels.get(sessions.LABEL_SESSION)
-        if labels.get(sessions.LABEL_COURSE) == sessions.COURSE_VALUE and owner:
+        if ours and owner:
             raise BadInput(
                 f"Network {name} belongs to another course session ({owner}), so this Lab will "
                 "not remove it: close that session's Lab, or run `python -m course_helpers "
@@ -587,17 +1092,23 @@ class Lab:
         )
 
     # -- the modes ------------------------------------------------------------
-    @recorded
+    @recorded(check=_check_mode_args)
     def run_in_mode(self, mode: str, target: Any = None):
         """Start a container in a network mode and snapshot its network.
 
+        A container-mode target is a running container named exactly, or by its
+        full id (never an id prefix), a :class:`ContainerRef` or a snapshot.
         See :func:`course_helpers.modes.run_in_mode`.
         """
-        from .modes import run_in_mode
+        from .modes import check_mode, run_in_mode
 
+        mode, target = check_mode(mode, target)
+        if mode == "container" and isinstance(target, str):
+            self._check_open()
+            target = self.running_container(target).id
         return run_in_mode(self, mode, target)
 
-    @recorded
+    @recorded(check=_check_all_modes_args)
     def run_all_modes(self, target: Any = None):
         """Snapshots of all four modes, started side by side.
 
@@ -605,6 +1116,9 @@ class Lab:
         """
         from .modes import run_all_modes
 
+        if isinstance(target, str):
+            self._check_open()
+            target = self.running_container(target).id
         return run_all_modes(self, target)
 
     # -- closing --------------------------------------------------------------
@@ -625,10 +1139,15 @@ class Lab:
         """Remove every container, then every network, this session created.
 
         Idempotent; calling it again retries what could not be removed the
-        first time (the engine was away). Objects Docker refuses to remove (a
-        learner attached their own container to a course network) are left
-        to the reaper, which tries again from the next session. A recording
-        Lab also writes its recording here.
+        first time (the engine was away). Bounded: on an engine that has stopped
+        answering it gives up after about :data:`CLOSE_REQUEST_TIMEOUT` seconds (at
+        most :data:`CLOSE_BUDGET`) and leaves the rest to the reaper. A course
+        container is removed even if one of your own containers joined its network
+        namespace or network; a course network that one of your containers is
+        attached to is kept (Docker refuses, and the course never disconnects your
+        container), and the reaper tries again from the next session. Objects
+        carrying this session's labels are removed too, even if you made them
+        yourself. A recording Lab also writes its recording here.
         """
         if not self.is_live:
             self.closed = True
@@ -636,27 +1155,21 @@ class Lab:
         if self.closed and not (self._containers or self._networks):
             return
         self.closed = True
+        deadline = time.monotonic() + CLOSE_BUDGET
+        api = self.client.api
+        saved_timeout = getattr(api, "timeout", None)
+        if isinstance(saved_timeout, (int, float)):
+            api.timeout = min(saved_timeout, CLOSE_REQUEST_TIMEOUT)
         try:
             self._spares.stop()
-            self._adopt_labelled()
-            ids = list(reversed(self._containers))
-            try:
-                with ThreadPoolExecutor(max_workers=4) as pool:
-                    list(pool.map(self._remove_quietly, ids))
-            except RuntimeError:  # at interpreter exit no new threads start: one by one
-                for cid in ids:
-                    self._remove_quietly(cid)
-            for nid in list(reversed(self._networks)):
-                try:
-                    sessions.remove_network(self.client, nid, self._networks[nid])
-                except CourseError:
-                    continue  # in use by someone else's container, or the engine is gone
-                with self._mutex:
-                    self._networks.pop(nid, None)
+            if self._adopt_labelled():
+                self._remove_all(deadline)
             if self.recorder is not None and not self._saved:
                 self._saved = True
                 self.recorder.save(Path(os.environ["COURSE_RECORD_DIR"]) / f"{self.chapter}.json")
         finally:
+            if isinstance(saved_timeout, (int, float)):
+                api.timeout = saved_timeout
             leftovers = bool(self._containers or self._networks)
             if self._lock is not None:
                 if self._lock.held:
@@ -666,21 +1179,66 @@ class Lab:
                     sessions.forget_session(self.session, self._lock.directory)
             _open_labs.discard(self)
 
-    def _adopt_labelled(self) -> None:
+    def _remove_all(self, deadline: float) -> None:
+        """Remove containers (side by side), then networks, until ``deadline``; stop at the
+        first sign that the engine has gone away."""
+        gone = threading.Event()
+
+        def remove(cid: str) -> None:
+            if gone.is_set() or time.monotonic() > deadline:
+                return
+            try:
+                self.remove_container(cid)
+            except EngineUnavailable:
+                gone.set()
+            except Exception:  # noqa: BLE001 - refused: the reaper tries again later
+                return
+
+        ids = list(reversed(self._containers))
+        threads = []
+        try:
+            for cid in ids:
+                thread = threading.Thread(target=remove, args=(cid,), daemon=True,
+                                          name="dnc-close")
+                thread.start()
+                threads.append(thread)
+        except RuntimeError:  # at interpreter exit no new threads start: one by one
+            for cid in ids[len(threads):]:
+                remove(cid)
+        for thread in threads:  # daemon threads: a stuck one never holds up exit
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for nid in list(reversed(self._networks)):
+            if gone.is_set() or time.monotonic() > deadline:
+                return
+            try:
+                sessions.remove_network(self.client, nid, self._networks[nid])
+            except EngineUnavailable:
+                return
+            except CourseError:
+                continue  # in use by someone else's container
+            with self._mutex:
+                self._networks.pop(nid, None)
+
+    def _adopt_labelled(self) -> bool:
         """Add objects carrying this session's label that the bookkeeping missed
-        (a call interrupted between Docker's answer and the bookkeeping)."""
+        (a call interrupted between Docker's answer and the bookkeeping, or an object
+        of yours onto which you copied the course's labels: the course treats it as
+        its own). False when the engine does not answer."""
         selector = sessions.course_selector(self.session)
         try:
             with translated("list this session's objects"):
                 containers = self.client.api.containers(all=True, filters=selector)
                 networks = self.client.api.networks(filters=selector)
+        except EngineUnavailable:
+            return False
         except CourseError:
-            return
+            return True
         with self._mutex:
             for c in containers:
                 self._containers.setdefault(c["Id"], (c.get("Names") or ["?"])[0].lstrip("/"))
             for n in networks:
                 self._networks.setdefault(n["Id"], n.get("Name", "?"))
+        return True
 
     def _remove_quietly(self, cid: str) -> None:
         # The engine may be gone: then close() again, or the reaper, removes it later.

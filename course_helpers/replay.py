@@ -220,14 +220,21 @@ class Recording:
 _SUBSTITUTABLE: set[str] = set()
 
 
-def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False):
+def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False,
+             check: Callable[..., Any] | None = None):
     """Method decorator: record live results, serve them in replay.
+
+    Before either, the call is refused when the Lab is closed, and ``check``
+    (if given) validates the arguments, so bad input gets the same sentence in
+    both backends instead of "no recorded answer".
 
     Args:
         fn: a method of :class:`~course_helpers.lab.Lab` (or a function whose
             first argument is a Lab).
         any_args: in replay, a call with unrecorded arguments may be answered
             by a recorded call with other arguments (e.g. ``docker info``).
+        check: called as ``check(lab, *args, **kwargs)``; raises a
+            :class:`CourseError` for bad input, without asking any engine.
     """
     def wrap(func: Callable[..., T]) -> Callable[..., T]:
         name = func.__name__
@@ -256,6 +263,12 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False):
 
         @functools.wraps(func)
         def wrapper(lab, *args, **kwargs):
+            if getattr(lab, "closed", False):
+                from .errors import BadInput
+
+                raise BadInput("This Lab is closed: create a new one with `lab = Lab()`.")
+            if check is not None:
+                check(lab, *args, **kwargs)
             if lab.backend == "replay":
                 result = lab.recording.replay(key_of(lab, args, kwargs))
                 if isinstance(result, dict) and "__raise__" in result:

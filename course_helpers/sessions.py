@@ -12,8 +12,11 @@ Rules the reaper keeps:
 - Only objects carrying the course label *and* a well-formed session id, made
   on this machine, are considered; anything else (the learner's objects,
   whatever their names) is never looked at again.
-- An object is removed only when its session's lock is free, i.e. the process
-  that made it is gone. A lock file appears already locked (it is locked under
+- An object is removed only when its session is gone: its lock is free, or,
+  when its lock file has vanished (a /tmp cleaner, a reboot of /tmp), the
+  process its labels name (:data:`LABEL_PID`, checked with its start time, on
+  this machine: :data:`LABEL_HOST`) no longer runs. Liveness never rests on the
+  file alone. A lock file appears already locked (it is locked under
   a temporary name, then hard-linked into place), so a session being born is
   never mistaken for a dead one.
 - A dead session's lock file stays as a tombstone until its objects are gone,
@@ -44,6 +47,10 @@ LABEL_SESSION = f"{LABEL_PREFIX}.session"
 LABEL_HOST = f"{LABEL_PREFIX}.host"
 #: The folder holding the session's lock file (sessions may use different ones).
 LABEL_LOCK_DIR = f"{LABEL_PREFIX}.lock-dir"
+#: The process that made the object, and when it started (clock ticks since boot, from
+#: ``/proc/PID/stat``): how a session whose lock file vanished is still known to be alive.
+LABEL_PID = f"{LABEL_PREFIX}.pid"
+LABEL_STARTED = f"{LABEL_PREFIX}.started"
 COURSE_VALUE = "docker-networking"
 #: What a session id looks like; objects claiming any other id are not the course's.
 SESSION_ID = re.compile(r"[0-9a-f]{8,32}")
@@ -52,8 +59,10 @@ REMOVAL_WAIT = 15
 
 
 def lock_dir() -> Path:
-    """Where session lock files live (shared by every user of this machine)."""
+    """Where session lock files live (shared by every user of this machine), as an
+    absolute path: a relative ``COURSE_LOCK_DIR`` is taken from the current folder."""
     path = Path(os.environ.get("COURSE_LOCK_DIR") or Path(tempfile.gettempdir()) / "dnc-sessions")
+    path = Path(os.path.abspath(path))
     try:
         path.mkdir(parents=True)
     except FileExistsError:
@@ -142,19 +151,50 @@ class SessionLock:
         self._fh.close()
 
 
-def session_alive(session: str, directory: Path | str | None = None) -> bool:
-    """True while some process on this machine holds the session's lock.
+def process_started(pid: int) -> str | None:
+    """When process ``pid`` of this machine started (clock ticks since boot), or None when
+    there is no such process. Similar to ``ps -o lstart= -p PID``."""
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def process_alive(pid: str | int | None, started: str | None) -> bool:
+    """True when the process ``pid`` that started at ``started`` still runs on this machine
+    (a PID reused by another process does not count)."""
+    try:
+        number = int(pid or 0)
+    except ValueError:
+        return False
+    if number < 1:
+        return False
+    now = process_started(number)
+    return now is not None and (not started or now == started)
+
+
+def session_alive(session: str, directory: Path | str | None = None,
+                  pid: str | int | None = None, started: str | None = None) -> bool:
+    """True while the session lives: some process holds its lock, or, when its lock file
+    is gone, the process that made it (``pid``, started at ``started``) still runs.
+
+    An unlocked lock file (a tombstone) means the session ended, whatever ``pid`` says.
 
     Args:
         session: the session id.
         directory: the lock folder the session used; by default :func:`lock_dir`.
+        pid: the process id from the session's labels (:data:`LABEL_PID`).
+        started: that process's start time from the labels (:data:`LABEL_STARTED`).
     """
     if not SESSION_ID.fullmatch(session or ""):
         return False
     try:
         fh = _lock_path(session, directory).open("r")
     except OSError:
-        return False
+        return process_alive(pid, started)
     with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -181,6 +221,8 @@ def labels_for(session: str) -> dict[str, str]:
         LABEL_SESSION: session,
         LABEL_HOST: machine_name(),
         LABEL_LOCK_DIR: str(lock_dir()),
+        LABEL_PID: str(os.getpid()),
+        LABEL_STARTED: process_started(os.getpid()) or "",
     }
 
 
@@ -201,10 +243,13 @@ class Orphan:
     name: str
     session: str
     lock_dir: str = ""
+    pid: str = ""
+    started: str = ""
 
 
-def _owner(labels: dict[str, str] | None) -> tuple[str, str] | None:
-    """(session, lock folder) of a course object made on this machine, else None."""
+def _owner(labels: dict[str, str] | None) -> tuple[str, str, str, str] | None:
+    """(session, lock folder, pid, start time) of a course object made on this machine,
+    else None."""
     labels = labels or {}
     session = labels.get(LABEL_SESSION, "")
     if labels.get(LABEL_COURSE) != COURSE_VALUE or not SESSION_ID.fullmatch(session):
@@ -213,8 +258,10 @@ def _owner(labels: dict[str, str] | None) -> tuple[str, str] | None:
         return None  # made from another machine: its sessions cannot be seen from here
     folder = labels.get(LABEL_LOCK_DIR) or str(lock_dir())
     if not os.path.isabs(folder):
-        return None
-    return session, folder
+        # Made while COURSE_LOCK_DIR was relative (before lock folders were made absolute):
+        # the file cannot be found from here, so the process decides alone.
+        folder = "/nonexistent/relative-lock-dir"
+    return session, folder, labels.get(LABEL_PID, ""), labels.get(LABEL_STARTED, "")
 
 
 def find_orphans(client: docker.DockerClient) -> list[Orphan]:
@@ -240,7 +287,8 @@ def find_orphans(client: docker.DockerClient) -> list[Orphan]:
                 alive[owner] = session_alive(*owner)
             if not alive[owner]:
                 name = obj.get("Name") or (obj.get("Names") or ["?"])[0].lstrip("/")
-                found.append(Orphan(kind, obj["Id"], name, owner[0], owner[1]))
+                found.append(Orphan(kind, obj["Id"], name, owner[0], owner[1], owner[2],
+                                    owner[3]))
     return found
 
 
@@ -329,9 +377,9 @@ def remove_orphans(
                 failures.append((orphan, exc.reason))
             continue
         removed.append(orphan)
-    for session, folder in {(o.session, o.lock_dir) for o in removed if o.session not in kept}:
-        if not session_alive(session, folder or None):
-            forget_session(session, folder or None)
+    for o in {o for o in removed if o.session not in kept}:
+        if not session_alive(o.session, o.lock_dir or None, o.pid, o.started):
+            forget_session(o.session, o.lock_dir or None)
     return removed
 
 
@@ -350,3 +398,26 @@ def forget_session(session: str, directory: Path | str | None = None) -> None:
         with contextlib.suppress(OSError):
             if os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino:
                 path.unlink()
+
+
+def stale_lock_files(client: docker.DockerClient, directory: Path | str | None = None) -> list[str]:
+    """Sessions whose lock file is left in ``directory`` though nobody holds it and no course
+    object of theirs is on this engine (a session killed before it made anything).
+
+    Similar to ``ls /tmp/dnc-sessions`` checked against ``docker ps -a --filter label=…``.
+
+    Raises:
+        EngineUnavailable: the engine went away.
+    """
+    folder = Path(directory or lock_dir())
+    with translated("list course objects"):
+        objects = (client.api.containers(all=True, filters=course_selector())
+                   + client.api.networks(filters=course_selector()))
+    owners = {(obj.get("Labels") or {}).get(LABEL_SESSION) for obj in objects}
+    stale = []
+    for path in sorted(folder.glob("*.lock")):
+        session = path.name[: -len(".lock")]
+        if SESSION_ID.fullmatch(session) and session not in owners \
+                and not session_alive(session, folder):
+            stale.append(session)
+    return stale

@@ -482,3 +482,60 @@ def test_the_missing_call_is_named_as_code_a_learner_wrote():
     with pytest.raises(NotRecorded) as err:
         rec.replay(call_key("run_in_mode", ("none",), {"target": "web"}))
     assert "run_in_mode('none', target='web')" in str(err.value)
+
+
+# -- bad input in replay gets the live sentence (issue 11) -------------------------------
+REPLAY_BAD_INPUT = [
+    (lambda lab: lab.run_in_mode("bogus"), "Unknown network mode 'bogus'"),
+    (lambda lab: lab.run_in_mode(None), "Unknown network mode None"),
+    (lambda lab: lab.run_in_mode("container"), "pass target=NAME"),
+    (lambda lab: lab.run_in_mode("container", target=42), "cannot be a target"),
+    (lambda lab: lab.run_all_modes(target=42), "cannot be a target"),
+    (lambda lab: lab.start_container("a;b"), "cannot go into a name"),
+    (lambda lab: lab.start_container("x", foo=1), "start_container() does not take foo"),
+    (lambda lab: lab.start_container("x", privileged=True), "never run privileged"),
+    (lambda lab: lab.start_container("x", network_mode=123), "network_mode is 123"),
+    (lambda lab: lab.exec("c", None), "The command None cannot run"),
+    (lambda lab: lab.exec("c", 123), "The command 123 cannot run"),
+    (lambda lab: lab.exec("c", [1, 2]), "The command [1, 2] cannot run"),
+    (lambda lab: lab.exec(None, "true"), "None is not a container"),
+    (lambda lab: lab.create_network(foo=1), "create_network() does not take foo"),
+    (lambda lab: lab.create_network(driver="bogus"), "driver='bridge'"),
+    (lambda lab: lab.remove_network(123), "123 does not name a network"),
+    (lambda lab: lab.try_remove_network(None), "None does not name a network"),
+]
+
+
+@pytest.mark.parametrize(("call", "words"), REPLAY_BAD_INPUT)
+def test_replay_validates_input_before_looking_for_a_recording(recordings, call, words):
+    lab = Lab("99_test", backend="replay")
+    with pytest.raises(BadInput) as err:
+        call(lab)
+    assert words in str(err.value) and "\n" not in str(err.value)
+    assert "recorded answer" not in str(err.value)
+
+
+def test_a_closed_replay_lab_refuses_work(recordings):
+    lab = Lab("99_test", backend="replay")
+    assert lab.run_in_mode("none").names == ["lo"]
+    lab.close()
+    for call in (lambda: lab.run_in_mode("none"), lambda: lab.start_container("x"),
+                 lambda: lab.exec("c", "true"), lab.host_interfaces):
+        with pytest.raises(BadInput, match="This Lab is closed"):
+            call()
+
+
+@pytest.mark.parametrize("chapter", ["../../../../tmp/evil", "/tmp/evil", "..", "a/b", "",
+                                     "x" * 200, 7, None])
+def test_a_chapter_name_cannot_point_outside_the_recordings(recordings, tmp_path, chapter):
+    (tmp_path.parent / "evil.json").write_text('{"meta": {}, "calls": []}')
+    with pytest.raises(BadInput) as err:
+        Lab(chapter, backend="replay")
+    assert "cannot name a recording" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("backend", [123, ["live"], b"live"])
+def test_a_backend_that_is_not_a_word(recordings, backend):
+    with pytest.raises(BadInput) as err:
+        Lab("99_test", backend=backend)
+    assert "pass 'live', 'replay' or 'auto'" in str(err.value)
