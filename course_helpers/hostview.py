@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .engine import translated
 from .errors import BadInput, CommandFailed
-from .ipaddr import Interface
+from .ipaddr import Interface, by_index
 from .replay import recorded, replayable
 
 if TYPE_CHECKING:
@@ -279,3 +279,135 @@ def host_devtype(lab: Lab, name: str) -> str | None:
 
     text = lab._with_probe(read)
     return None if text is None else parse_uevent(text).get("DEVTYPE", "")
+
+
+def bridge_problems(lab: Lab, bridges: list[DockerBridge],
+                    interfaces: list[Interface]) -> list[str]:
+    """What the kernel contradicts in Docker's account of its bridges on this host.
+
+    For every bridge network whose Linux bridge is on the host: the kernel must call
+    that interface a bridge (sysfs ``DEVTYPE``, :func:`host_devtype`) and it must hold
+    the gateway Docker reports for the network (:func:`carries_gateway`). Similar to
+    ``docker network inspect NET`` beside ``cat /sys/class/net/BRIDGE/uevent`` and
+    ``ip addr show BRIDGE``.
+
+    Args:
+        lab: the session that asks (the host-mode probe reads sysfs).
+        bridges: :func:`docker_bridges`.
+        interfaces: the host's interfaces (``lab.host_interfaces()``).
+
+    Returns:
+        One sentence per contradiction; empty when the kernel agrees with Docker.
+    """
+    names = {i.name: i for i in interfaces}
+    problems = []
+    for b in bridges:
+        if b.bridge not in names:
+            continue  # its bridge is made lazily, or removed since: nothing to compare
+        devtype = host_devtype(lab, b.bridge)
+        if devtype != "bridge":
+            problems.append(f"the kernel calls {b.bridge} {devtype or 'a plain device'!r}, "
+                            "not a bridge")
+        if not carries_gateway(b, names[b.bridge]):
+            problems.append(f"{b.bridge} does not hold the gateway of network {b.network!r}")
+    return problems
+
+
+#: The first Engine that creates a bridge veth with one end already in the container's
+#: namespace (moby#49302), so the container's eth0 is that namespace's second interface.
+VETH_MADE_INSIDE_FROM = 28
+
+
+@replayable
+@dataclass(frozen=True)
+class CableEnds:
+    """Both ends of a container's veth, as the kernel numbers them.
+
+    Attributes:
+        inside: the container's end (``eth0``).
+        inside_index: its ifindex, in the container's namespace.
+        inside_iflink: its ``iflink``: the ifindex of the other end.
+        outside: the host's end (``vethXXXXXXX``).
+        outside_index: its ifindex, in the host's namespace.
+        outside_iflink: its ``iflink``: the ifindex of the container's end.
+        outside_master: the bridge the host's end is plugged into.
+    """
+
+    inside: str
+    inside_index: int
+    inside_iflink: int
+    outside: str
+    outside_index: int
+    outside_iflink: int
+    outside_master: str | None
+
+    @property
+    def name_each_other(self) -> bool:
+        """True when each end's ``iflink`` is the other end's ifindex."""
+        return (self.inside_iflink, self.outside_iflink) == (self.outside_index,
+                                                             self.inside_index)
+
+
+def cable_ends(container_interfaces: list[Interface],
+               host_interfaces: list[Interface]) -> CableEnds | None:
+    """The container's veth and the host interface its ``iflink`` points at.
+
+    Similar to ``docker exec C cat /sys/class/net/eth0/iflink`` and then
+    ``ip link`` on the host, looking for that index. Both lists must come with
+    the kernel's links (``lab.ip_addr`` and ``lab.host_interfaces()`` do).
+
+    Args:
+        container_interfaces: the container's interfaces.
+        host_interfaces: the host's interfaces.
+
+    Returns:
+        The two ends, or None when the container has no veth or its peer is not on
+        the host any more.
+    """
+    inside = next((i for i in container_interfaces if i.peer_index is not None), None)
+    outside = by_index(host_interfaces).get(inside.peer_index) if inside else None
+    if inside is None or outside is None or inside.peer_index is None:
+        return None
+    return CableEnds(inside.name, inside.index, inside.peer_index, outside.name, outside.index,
+                     outside.peer_index if outside.peer_index is not None else 0,
+                     outside.master)
+
+
+def expected_inside_index(ends: CableEnds, engine_major: int) -> int:
+    """The ifindex the container's end should have, by engine version.
+
+    From Engine 28 (moby#49302) Docker creates the pair with one end already in the
+    container's namespace, where only ``lo`` (1) exists: that end is number 2 in every
+    container. Before, both ends were made together in the host's namespace (the
+    container's end first) and that end was then moved, keeping its number: one
+    below the host's end.
+
+    >>> ends = CableEnds("eth0", 14, 15, "veth1", 15, 14, "docker0")
+    >>> expected_inside_index(ends, 20), expected_inside_index(ends, 28)
+    (14, 2)
+    """
+    return 2 if engine_major >= VETH_MADE_INSIDE_FROM else ends.outside_index - 1
+
+
+def busybox_suffix(iface: Interface, interfaces: list[Interface]) -> str:
+    """What BusyBox's ``ip addr`` prints after ``@`` for a veth of this namespace.
+
+    BusyBox looks the peer's index up among *this* namespace's interfaces and
+    prints the name it finds there: right for a peer in the same namespace, a
+    name from the wrong namespace when the peer lives elsewhere and a local
+    interface happens to have the same number (``veth…@eth0`` on an Engine 28
+    host whose own index 2 is ``eth0``). iproute2 prints ``@ifN`` there.
+
+    Args:
+        iface: an interface with the kernel's links (``ipaddr.with_kernel_links``).
+        interfaces: the other interfaces of its namespace.
+
+    Returns:
+        The text after ``@`` (``if2``, ``eth0`` …), or ``""`` for no peer.
+    """
+    if iface.link:
+        return iface.link
+    if iface.peer_index is None:
+        return ""
+    local = by_index(interfaces).get(iface.peer_index)
+    return local.name if local is not None else f"if{iface.peer_index}"

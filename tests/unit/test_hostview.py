@@ -13,9 +13,14 @@ from course_helpers.hostview import (
     KINDS,
     NETNS,
     SOURCE_CENTOS7_HOST,
+    CableEnds,
     DockerBridge,
     bridge_of,
+    bridge_problems,
+    busybox_suffix,
+    cable_ends,
     carries_gateway,
+    expected_inside_index,
     group_by_kind,
     host_devtype,
     made_by_docker,
@@ -23,6 +28,7 @@ from course_helpers.hostview import (
     parse_uevent,
     veths_on,
 )
+from course_helpers.ipaddr import parse_links, with_kernel_links
 from course_helpers.replay import decode, encode
 
 # A host as BusyBox `ip addr` prints it: a NIC, libvirt's virbr0 with a VM's
@@ -141,12 +147,13 @@ def test_docker_bridge_survives_a_recording():
     assert decode(encode(BRIDGES)) == BRIDGES
 
 
-def test_source_reference_is_marked_and_complete():
-    names = [row["name"] for row in SOURCE_CENTOS7_HOST]
-    assert names == ["ens33", "lo", "virbr0", "docker0"]
-    virbr0 = next(r for r in SOURCE_CENTOS7_HOST if r["name"] == "virbr0")
-    assert virbr0["address"] == "192.168.122.1/24"
-    assert [r["name"] for r in SOURCE_CENTOS7_HOST if r["after_docker"]] == ["docker0"]
+@pytest.mark.parametrize("row", SOURCE_CENTOS7_HOST, ids=lambda r: str(r["name"]))
+def test_the_source_hosts_kinds_follow_the_courses_rules(row):
+    """The reference table's kinds are the ones the course's rules give those names."""
+    link_type = "loopback" if row["name"] == "lo" else "ether"
+    iface = parse_ip_addr(f"1: {row['name']}: <UP> mtu 1500\n    link/{link_type} "
+                          "00:00:00:00:00:01 brd 00:00:00:00:00:00\n")[0]
+    assert iface.kind == row["kind"]
 
 
 class FakeLab(SimpleNamespace):
@@ -218,3 +225,99 @@ def test_host_devtype_refuses_what_cannot_be_an_interface_name(name):
                                   "wlp2s0", "..x"])
 def test_interface_names_accepted(name):
     assert IFNAME.fullmatch(name)
+
+
+# -- the kernel's word on Docker's bridges ----------------------------------------
+
+def test_bridge_problems_none_when_the_kernel_agrees():
+    lab = FakeLab({
+        "cat /sys/class/net/docker0/uevent": "DEVTYPE=bridge\nINTERFACE=docker0\n",
+        "cat /sys/class/net/br-0123456789ab/uevent": "DEVTYPE=bridge\n",
+    })
+    gone = DockerBridge("made-later", "e" * 64, "br-eeeeeeeeeeee", ("172.19.0.0/16",), ())
+    assert bridge_problems(lab, [*BRIDGES, gone], host()) == []
+    assert len(lab.ran) == 2  # the absent bridge is not asked about
+
+
+def test_bridge_problems_name_a_non_bridge_and_a_missing_gateway():
+    lab = FakeLab({
+        "cat /sys/class/net/docker0/uevent": "INTERFACE=docker0\n",
+        "cat /sys/class/net/br-0123456789ab/uevent": "DEVTYPE=bridge\n",
+    })
+    moved = [BRIDGES[0], DockerBridge("course-net", "0123456789ab" + "c" * 52,
+                                      "br-0123456789ab", ("172.18.0.0/16",), ("172.18.0.254",))]
+    assert bridge_problems(lab, moved, host()) == [
+        "the kernel calls docker0 'a plain device', not a bridge",
+        "br-0123456789ab does not hold the gateway of network 'course-net'",
+    ]
+
+
+# -- the two ends of a veth: ifindex and iflink --------------------------------------
+
+# Engine 28 inside a container: eth0 is number 2; its iflink 7 is the host end.
+CONTAINER_28 = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue
+    link/ether 9a:00:00:00:00:0a brd ff:ff:ff:ff:ff:ff
+"""
+# BusyBox on an Engine 28 host whose own index 2 is its NIC: the veth's peer (the
+# container's eth0, number 2 over there) gets the NIC's name.
+HOST_28 = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast qlen 1000
+    link/ether 00:0c:29:aa:bb:cc brd ff:ff:ff:ff:ff:ff
+3: docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue
+    link/ether 02:42:11:22:33:44 brd ff:ff:ff:ff:ff:ff
+7: veth7777777@eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0
+    link/ether 9a:00:00:00:00:07 brd ff:ff:ff:ff:ff:ff
+"""
+HOST_28_LINKS = "lo 1 1\neth0 2 2\ndocker0 3 3\nveth7777777 7 2\n"
+CONTAINER_28_LINKS = "lo 1 1\neth0 2 7\n"
+
+
+def test_busybox_misnames_the_peer_and_the_kernel_corrects_it():
+    raw = {i.name: i for i in parse_ip_addr(HOST_28)}
+    assert raw["veth7777777"].link == "eth0"  # what BusyBox printed
+    fixed = with_kernel_links(parse_ip_addr(HOST_28), parse_links(HOST_28_LINKS))
+    veth = {i.name: i for i in fixed}["veth7777777"]
+    assert (veth.peer_index, veth.link) == (2, None)
+    assert busybox_suffix(veth, fixed) == "eth0"
+    assert busybox_suffix(veth, [i for i in fixed if i.name != "eth0"]) == "if2"
+
+
+def test_busybox_suffix_same_namespace_and_no_peer():
+    ifaces = parse_ip_addr(HOST)
+    names = {i.name: i for i in ifaces}
+    assert busybox_suffix(names["vethstray"], ifaces) == "vethother"
+    assert busybox_suffix(names["docker0"], ifaces) == ""
+    assert busybox_suffix(names["veth1111111"], ifaces) == "if6"  # no local index 6
+
+
+def test_cable_ends_read_both_indexes_from_the_kernel():
+    inside = with_kernel_links(parse_ip_addr(CONTAINER_28), parse_links(CONTAINER_28_LINKS))
+    outside = with_kernel_links(parse_ip_addr(HOST_28), parse_links(HOST_28_LINKS))
+    ends = cable_ends(inside, outside)
+    assert ends == CableEnds("eth0", 2, 7, "veth7777777", 7, 2, "docker0")
+    assert ends.name_each_other
+    assert expected_inside_index(ends, 28) == 2 == ends.inside_index
+    assert expected_inside_index(ends, 29) == 2
+    assert expected_inside_index(ends, 27) == 6 != ends.inside_index
+
+
+def test_cable_ends_of_an_older_engine_are_consecutive():
+    ends = CableEnds("eth0", 14, 15, "vethadecf05", 15, 14, "docker0")
+    assert ends.name_each_other and expected_inside_index(ends, 20) == 14
+    crossed = CableEnds("eth0", 14, 15, "vethadecf05", 15, 99, "docker0")
+    assert not crossed.name_each_other
+
+
+def test_cable_ends_none_without_a_veth_or_its_peer():
+    lone = parse_ip_addr(CONTAINER_28.split("2: eth0")[0])
+    assert cable_ends(lone, parse_ip_addr(HOST_28)) is None
+    inside = with_kernel_links(parse_ip_addr(CONTAINER_28), parse_links(CONTAINER_28_LINKS))
+    assert cable_ends(inside, parse_ip_addr(HOST_28.split("7: veth")[0])) is None
+    stranger = cable_ends(inside, parse_ip_addr(HOST))  # index 7 there is another pair's
+    assert stranger is not None and not stranger.name_each_other
+    assert decode(encode(cable_ends(inside, parse_ip_addr(HOST_28)))) is not None
