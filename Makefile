@@ -1,17 +1,60 @@
-# Thin wrapper: the logic lives in scripts/ and course_helpers/.
+# Thin wrapper: the logic lives in scripts/, book/ and course_helpers/.
 PY := .venv/bin/python
 PORT ?= 8888
+# pytest with the shared fixtures of tests/conftest.py (live backend, no MPLBACKEND leak,
+# the leak check) loaded even when the paths given do not lie under tests/.
+PYTEST := $(PY) -m pytest -p tests.conftest
+NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: lab test setup engine lint bench clean cleanup notebooks record
+# The stages of `make test`, in order; each one also runs alone (`make unit`, ...).
+STAGES := lint unit live notebooks browser engines
+
+.PHONY: lab test setup engine bench clean cleanup record book store-outputs \
+        $(STAGES) ready-venv ready-engine ready-all
+# Stages run one after the other even under `make -j`: the first failing one stops `make test`.
+.NOTPARALLEL:
 
 lab:
 	@scripts/setup.sh lab
 	@scripts/lab.sh $(PORT)
 
-test:
-	@scripts/setup.sh test
-	$(PY) -m ruff check .
-	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/sanitize.cfg
+# Everything: the whole set-up first (apt, engine, Chromium, image), then every stage.
+test: ready-all
+	@scripts/stage.sh run $(STAGES)
+
+# What each stage needs set up (idempotent; a second run redoes nothing).
+# `make test` has done the whole set-up once already and sets DNC_READY=1 for its stages.
+ready-venv:
+	@[ "$${DNC_READY:-}" = 1 ] || scripts/setup.sh venv
+ready-engine:
+	@[ "$${DNC_READY:-}" = 1 ] || scripts/setup.sh engine
+ready-all:
+	@[ "$${DNC_READY:-}" = 1 ] || scripts/setup.sh test
+
+# -- the stages ----------------------------------------------------------------------
+# lint: ruff over the package, tests, scripts and notebooks.
+lint: ready-venv
+	@scripts/stage.sh lint $(PY) -m ruff check .
+
+# unit: tests/unit only: no engine, no browser, no apt (a fresh clone with the venv).
+unit: ready-venv
+	@scripts/stage.sh unit $(PYTEST) tests/unit
+
+# live: the helpers on the real engine, then replay (recordings, simulated Binder).
+live: ready-engine
+	@scripts/stage.sh live $(PYTEST) tests/live tests/replay
+
+# notebooks: every chapter re-executed by nbval, outputs compared through the sanitizer.
+notebooks: ready-engine
+	@scripts/stage.sh notebooks $(PYTEST) notebooks $(NBVAL)
+
+# browser: JupyterLab driven by Chromium, and the rendered book.
+browser: ready-all book
+	@scripts/stage.sh browser $(PYTEST) tests/browser tests/book
+
+# engines: the engine matrix (tests/engines).
+engines: ready-engine
+	@scripts/stage.sh engines $(PYTEST) tests/engines
 
 setup:
 	@scripts/setup.sh test
@@ -19,8 +62,9 @@ setup:
 engine:
 	@scripts/engine.sh
 
-lint:
-	$(PY) -m ruff check .
+# The rendered book (static HTML from the notebooks' stored outputs; nothing executes).
+book: ready-venv
+	@scripts/book.sh
 
 bench:
 	@scripts/setup.sh test
@@ -34,7 +78,7 @@ record:
 	$(PY) -m course_helpers record
 
 # Re-execute every notebook in place so stored outputs come from a clean run.
-notebooks:
+store-outputs:
 	@scripts/setup.sh test
 	COURSE_BACKEND=live $(PY) -m jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
@@ -42,4 +86,4 @@ cleanup:
 	$(PY) -m course_helpers cleanup
 
 clean:
-	rm -rf .venv .pytest_cache .ruff_cache artifacts
+	rm -rf .venv .pytest_cache .ruff_cache artifacts build

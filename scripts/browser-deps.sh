@@ -12,7 +12,10 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "The browser tests need Debian's$missing: install them (as root: apt-get install$missing)." >&2
   exit 1
 fi
-echo "Installing$missing (Debian packages) ..."
+# shellcheck source=scripts/progress.sh
+. "$(dirname "$0")/progress.sh"
+long_step "Installing$missing with apt-get (Debian packages, for the browser tests)" "1 to 3 minutes"
 export DEBIAN_FRONTEND=noninteractive
 { apt-get update -qq && apt-get install -y -qq $missing; } >/dev/null ||
   { echo "Could not install$missing with apt-get: check the package mirror and try again." >&2; exit 1; }
+done_step

@@ -5,6 +5,8 @@
 # until it answers. Otherwise print one sentence saying how to fix it, exit 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/progress.sh
+. scripts/progress.sh
 PACKAGES="docker.io busybox-static iptables"
 WAIT_SECONDS=${ENGINE_WAIT_SECONDS:-90}
 
@@ -27,15 +29,16 @@ for pkg in $PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
-  echo "Installing$missing (Debian packages) ..."
+  long_step "Installing$missing with apt-get (Debian packages)" "1 to 2 minutes"
   export DEBIAN_FRONTEND=noninteractive
   { apt-get update -qq && apt-get install -y -qq $missing; } >/dev/null ||
     { echo "Could not install$missing with apt-get: check the package mirror and try again." >&2; exit 1; }
+  done_step
 fi
 
 mkdir -p .engine
 if ! pgrep -x dockerd >/dev/null; then
-  echo "Starting dockerd (log: .engine/dockerd.log) ..."
+  step "Starting dockerd in the background (log: .engine/dockerd.log); it usually answers within 5 to 20 s"
   setsid nohup dockerd >>.engine/dockerd.log 2>&1 </dev/null &
 fi
 deadline=$((SECONDS + WAIT_SECONDS))
