@@ -449,23 +449,22 @@ class HostModeServer:
     cli: str
 
 
-def _host_config(lab: Lab) -> dict[str, Any]:
-    """The HostConfig of a course container in host mode with ``-p`` asked (the SDK's
-    ``containers.create`` refuses ports with host mode before asking the engine)."""
-    from docker.utils import parse_bytes
+def create_warnings(responses: list[tuple[str, str, dict[str, Any]]], name: str) -> tuple[str, ...]:
+    """The ``Warnings`` the engine answered to the create request of container ``name``.
 
-    from .lab import MEM_LIMIT, PIDS_LIMIT
+    Args:
+        responses: ``(method, path, json)`` of the responses seen (``POST
+            /v1.41/containers/create?name=NAME`` among them).
+        name: the container's name.
 
-    host_ip, host_port, container_port = ASKED_MAPPING
-    return {
-        "NetworkMode": "host",
-        "PortBindings": {f"{container_port}/tcp": [{"HostIp": host_ip,
-                                                    "HostPort": str(host_port)}]},
-        "Memory": parse_bytes(MEM_LIMIT),
-        "PidsLimit": PIDS_LIMIT,
-        "SecurityOpt": ["no-new-privileges"],
-        "AutoRemove": True,
-    }
+    >>> create_warnings([("POST", "/v1.41/containers/create?name=c1", {"Warnings": ["w"]})], "c1")
+    ('w',)
+    """
+    for method, path, body in responses:
+        route, _, query = path.partition("?")
+        if method == "POST" and route.endswith("/containers/create") and f"name={name}" in query:
+            return tuple(body.get("Warnings") or ())
+    return ()
 
 
 @recorded
@@ -478,10 +477,11 @@ def host_mode_server(lab: Lab) -> HostModeServer:
         docker exec C sh -c 'echo … > /tmp/www/index.html; httpd -p 127.0.0.1:PORT -h /tmp/www'
         docker exec PROBE wget -qO- http://127.0.0.1:PORT/     # PROBE: another host-mode one
 
-    The container carries the session's labels, limits and lifetime like every course
-    container (:meth:`Lab.close` removes it). ``httpd`` without ``-f`` returns once it
-    listens; a port already in use on the host is skipped for the next of
-    :data:`HOST_PORTS`. Only loopback is contacted.
+    The container is an ordinary course container (:meth:`Lab.start_container`); the
+    engine's answer to its create request is read from the client's response hook
+    (``docker run`` prints those warnings as ``WARNING: …``). ``httpd`` without ``-f``
+    returns once it listens; a port already in use on the host is skipped for the next
+    of :data:`HOST_PORTS`. Only loopback is contacted.
 
     Args:
         lab: a live session.
@@ -494,15 +494,21 @@ def host_mode_server(lab: Lab) -> HostModeServer:
     """
     from .errors import CommandFailed
 
-    lab._check_open()
-    name = lab.name("hostweb")
     host_ip, host_port, container_port = ASKED_MAPPING
-    with translated(f"create container {name}"):
-        created = lab.client.api.create_container(
-            lab.image, ["sleep", str(lab.lifetime)], name=name, labels=lab.labels,
-            ports=[container_port], host_config=_host_config(lab), stop_signal="SIGKILL")
-        lab.client.api.start(created["Id"])
-    cid = created["Id"]
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+
+    def hook(response, *args, **kwargs):
+        if response.request.method == "POST" and "/containers/create" in response.request.path_url:
+            seen.append(("POST", response.request.path_url, response.json()))
+
+    hooks = lab.client.api.hooks.setdefault("response", [])
+    hooks.append(hook)
+    try:
+        ref = lab.start_container("hostweb", network_mode="host",
+                                  ports={f"{container_port}/tcp": (host_ip, host_port)})
+    finally:
+        hooks.remove(hook)
+    cid = ref.id
     for port in HOST_PORTS:
         try:
             lab.exec(cid, f"mkdir -p /tmp/www && echo '{HOST_PAGE}' > /tmp/www/index.html && "
@@ -518,8 +524,7 @@ def host_mode_server(lab: Lab) -> HostModeServer:
     page = lab.exec(lab.host_probe(), ["wget", "-qO-", f"http://127.0.0.1:{port}/"])
     cli = (f"docker run -d --network host -p {host_ip}:{host_port}:{container_port} IMAGE "
            f"sleep {lab.lifetime} && docker exec NAME httpd -p 127.0.0.1:{port} -h /tmp/www")
-    return HostModeServer(name, cid, port, tuple(created.get("Warnings") or ()), netns,
-                          page, cli)
+    return HostModeServer(ref.name, cid, port, create_warnings(seen, ref.name), netns, page, cli)
 
 
 @replayable

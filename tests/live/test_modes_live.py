@@ -7,12 +7,24 @@ the engine's host), and the bridge network's IPAM data from the Docker API.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import os
 import subprocess
 
 import pytest
+
+from course_helpers.modes import (
+    DISCARDED,
+    HOST_PAGE,
+    OWN_FILE,
+    SHARED_FILES,
+    container_files,
+    dnat_rules,
+    host_mode_server,
+    same_files,
+)
 
 pytestmark = pytest.mark.live
 
@@ -81,12 +93,14 @@ def test_container_mode_shares_target_netns_and_ip(lab):
 def test_container_mode_does_not_share_processes(lab):
     target = lab.run_in_mode("bridge")
     joined = lab.run_in_mode("container", target=target)
-    target_ps = lab.exec(target.container, ["ps", "-o", "pid,comm"])
-    joined_ps = lab.exec(joined.container, ["ps", "-o", "pid,comm"])
+    # A process that only the target runs: `sleep 4321`, left in the background.
+    lab.exec(target.container, "sleep 4321 >/dev/null 2>&1 &")
+    target_ps = lab.exec(target.container, ["ps", "-o", "args"])
+    joined_ps = lab.exec(joined.container, ["ps", "-o", "args"])
     target_pid_ns = lab.exec(target.container, ["readlink", "/proc/self/ns/pid"]).strip()
     joined_pid_ns = lab.exec(joined.container, ["readlink", "/proc/self/ns/pid"]).strip()
     assert target_pid_ns != joined_pid_ns
-    assert target_ps.count("sleep") == 1 and joined_ps.count("sleep") == 1
+    assert "sleep 4321" in target_ps and "sleep 4321" not in joined_ps
 
 
 def test_all_modes_side_by_side(lab):
@@ -113,3 +127,58 @@ def test_learner_container_is_joined_never_modified(lab, docker_client):
             assert after[key] == before[key]
     finally:
         learner.remove(force=True)
+
+
+def test_no_network_option_lands_on_bridge(lab, docker_client):
+    plain = lab.start_container("plain", network_mode=None)  # the SDK sends "default"
+    api = docker_client.api.inspect_container(plain.id)
+    assert sorted(api["NetworkSettings"]["Networks"]) == ["bridge"]
+    assert api["HostConfig"]["NetworkMode"] in ("default", "bridge")
+    eth0 = next(i for i in lab.ip_addr(plain) if i.name == "eth0")
+    (addr,) = eth0.ipv4
+    assert str(addr.ip) == api["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    assert addr.ip in bridge_subnet(docker_client)
+    assert host_links()[eth0.peer_index]["master"] == "docker0"
+
+
+def test_host_mode_server_needs_no_nat_and_discards_ports(lab, docker_client):
+    server = host_mode_server(lab)
+    assert server.netns == os.readlink("/proc/self/ns/net")
+    assert DISCARDED in server.warnings
+    # Independent oracles: this test runs on the engine's host, in its namespace.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        conn.request("GET", "/")
+        assert conn.getresponse().read().decode().strip() == HOST_PAGE
+    finally:
+        conn.close()
+    api = docker_client.api.inspect_container(server.container_id)
+    assert api["HostConfig"]["PortBindings"] and not api["NetworkSettings"]["Ports"]
+    assert server.container_id in {c["Id"] for c in docker_client.api.containers(
+        filters={"label": [f"{k}={v}" for k, v in lab.labels.items()]})}
+    chain = subprocess.run(["iptables", "-w", "-t", "nat", "-S", "DOCKER"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "-N DOCKER" in chain
+    words = chain.split()
+    dports = {port for flag, port in zip(words, words[1:], strict=False) if flag == "--dport"}
+    assert not dports & {str(server.port), "18000"}, dports
+    view = dnat_rules(lab, server)
+    assert view.readable and view.chain_found and view.rules == ()
+
+
+def test_host_mode_server_is_removed_at_close(lab, docker_client):
+    server = host_mode_server(lab)
+    lab.close()
+    assert server.container_id not in {c["Id"] for c in docker_client.api.containers(all=True)}
+
+
+def test_container_mode_shares_hosts_resolv_conf_and_hostname(lab, docker_client):
+    target = lab.run_in_mode("bridge")
+    joined = lab.run_in_mode("container", target=target)
+    a = docker_client.api.inspect_container(target.container_id)
+    b = docker_client.api.inspect_container(joined.container_id)
+    for key in ("HostsPath", "ResolvConfPath", "HostnamePath"):
+        assert a[key] and a[key] == b[key], key  # the engine hands over the target's files
+    shared = same_files(container_files(lab, target), container_files(lab, joined))
+    assert all(shared[path] for path in SHARED_FILES) and not shared[OWN_FILE]
+    assert target.hostname == joined.hostname == target.container_id[:12]

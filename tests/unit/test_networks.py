@@ -1,4 +1,5 @@
-"""Chapter 02 helpers that need no engine: IPAM, routes, veth ends, inspect trees."""
+"""Chapter 02 and 03 helpers that need no engine: IPAM, routes, veth ends, inspect trees,
+what inspect says of a container, Docker's refusal wording, shared files, DNAT rules."""
 
 from __future__ import annotations
 
@@ -12,14 +13,30 @@ import pytest
 from course_helpers import BadInput, DockerRefused, parse_ip_addr
 from course_helpers.errors import CommandFailed
 from course_helpers.lab import DEFAULT_NETWORKS
+from course_helpers.modes import (
+    DISCARDED,
+    OWN_FILE,
+    SHARED_FILES,
+    create_warnings,
+    dnat_for,
+    files_command,
+    parse_files,
+    same_files,
+)
 from course_helpers.networks import (
+    ACTIVE_ENDPOINTS,
+    ENDPOINT_NAMED_FROM,
+    Attachment,
     NetworkSummary,
     PingCheck,
     RemovalAttempt,
     attempt_removal,
     course_addresses,
+    endpoint_detail,
+    engine_version,
     host_end,
     ipam_config,
+    networking_from,
     parse_default_route,
     parse_route_get,
     ping_once,
@@ -310,3 +327,144 @@ def test_attempt_removal_of_a_removed_network():
     attempt = attempt_removal(lab, ref)
     assert (attempt.network, attempt.outcome) == ("dnc-x-demo-1", "removed dnc-x-demo-1")
     assert attempt.sent_rm and lab.client.api.hooks["response"] == []
+
+
+# -- what the engine gave a container; Docker's "active endpoints"; chapter 03's checks --
+
+INSPECT_PLAIN = {
+    "HostConfig": {"NetworkMode": "default", "PortBindings": {}},
+    "NetworkSettings": {
+        "Ports": {},
+        "Networks": {"bridge": {"IPAddress": "172.17.0.2", "Gateway": "172.17.0.1",
+                                "MacAddress": "02:42:ac:11:00:02"}},
+    },
+}
+INSPECT_HOST_WITH_P = {
+    "HostConfig": {"NetworkMode": "host",
+                   "PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18000"}]}},
+    "NetworkSettings": {"Ports": {},
+                        "Networks": {"host": {"IPAddress": "", "Gateway": "", "MacAddress": ""}}},
+}
+
+
+def test_networking_from_a_container_on_the_default_bridge():
+    seen = networking_from(INSPECT_PLAIN)
+    assert seen.network_mode == "default" and seen.networks == ["bridge"]
+    assert seen.on("bridge") == Attachment("bridge", "172.17.0.2", "172.17.0.1",
+                                           "02:42:ac:11:00:02")
+    assert seen.on("host") is None
+    assert seen.asked_ports == {} and seen.published_ports == {}
+
+
+def test_networking_from_host_mode_keeps_the_discarded_request_apart():
+    seen = networking_from(INSPECT_HOST_WITH_P)
+    assert seen.asked_ports == {"80/tcp": ("127.0.0.1:18000",)}
+    assert seen.published_ports == {}
+    published = {**INSPECT_HOST_WITH_P, "NetworkSettings": {
+        "Ports": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}], "81/tcp": None}}}
+    assert networking_from(published).published_ports == {"80/tcp": ("127.0.0.1:32768",)}
+    assert decode(encode(networking_from(INSPECT_HOST_WITH_P))) == networking_from(
+        INSPECT_HOST_WITH_P)
+
+
+def test_networking_from_an_empty_inspect():
+    seen = networking_from({})
+    assert (seen.network_mode, seen.attachments, seen.asked_ports) == ("", (), {})
+
+
+@pytest.mark.parametrize(("reason", "detail"), [
+    # Engine 20.10 and 26.1 (seen live): the words end the message.
+    ("error while removing network: network n1 id 8c72 has active endpoints", ""),
+    # Engine 28.5 (seen live): the endpoint's container name and id follow.
+    ('error while removing network: network n1 has active endpoints (name:"m-7" id:"82a8")',
+     '(name:"m-7" id:"82a8")'),
+    ("network n1 not found", None),
+    ("", None),
+])
+def test_endpoint_detail(reason, detail):
+    assert endpoint_detail(reason) == detail
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("20.10.24+dfsg1", (20, 10)), ("26.1.5+dfsg1", (26, 1)), ("28.5.2+dfsg4", (28, 5)),
+    ("28.1.0", (28, 1)), ("29.0.0-rc.1", (29, 0)),
+])
+def test_engine_version(version, expected):
+    assert engine_version(version) == expected
+
+
+def test_endpoint_named_from_28_1_only():
+    assert engine_version("28.0.4") < ENDPOINT_NAMED_FROM <= engine_version("28.1.0")
+    assert ACTIVE_ENDPOINTS in "network x has active endpoints"
+
+
+@pytest.mark.parametrize("version", ["", "dev", None, "v28"])
+def test_engine_version_refuses_what_is_not_a_version(version):
+    with pytest.raises(BadInput, match="not an engine version"):
+        engine_version(version)
+
+
+FILES_TARGET = """\
+8beff5472dc4
+--- course:file /etc/hosts 64768:1311
+127.0.0.1\tlocalhost
+172.17.0.2\t8beff5472dc4
+--- course:file /etc/resolv.conf 64768:1309
+nameserver 10.255.255.53
+--- course:file /etc/hostname 64768:1310
+8beff5472dc4
+--- course:file /etc/passwd 92:2050
+root:x:0:0:root:/root:/bin/sh
+"""
+
+
+def test_parse_files_and_same_files():
+    target = parse_files("t", FILES_TARGET)
+    assert target.hostname == "8beff5472dc4"
+    assert [f.path for f in target.files] == [*SHARED_FILES, OWN_FILE]
+    assert target.file("/etc/hosts").text.endswith("172.17.0.2\t8beff5472dc4\n")
+    assert target.file("/etc/resolv.conf").ident == "64768:1309"
+    joined = parse_files("j", FILES_TARGET.replace("92:2050", "93:2050"))
+    assert same_files(target, joined) == {**dict.fromkeys(SHARED_FILES, True), OWN_FILE: False}
+    with pytest.raises(BadInput, match="was not read"):
+        target.file("/etc/shadow")
+    assert decode(encode(target)) == target
+
+
+def test_same_files_never_matches_unreadable_files():
+    broken = parse_files("x", "h\n--- course:file /etc/hosts \n")
+    assert same_files(broken, broken) == {"/etc/hosts": False}
+
+
+def test_files_command_reads_every_path():
+    command = files_command()
+    assert command.startswith("hostname; ")
+    for path in (*SHARED_FILES, OWN_FILE):
+        assert f"stat -c %d:%i {path})" in command and f"cat {path}" in command
+
+
+DOCKER_CHAIN = """\
+-N DOCKER
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER -d 127.0.0.1/32 -p tcp -m tcp --dport 32768 -j DNAT --to-destination 172.17.0.3:80
+"""
+
+
+def test_dnat_for():
+    assert dnat_for(DOCKER_CHAIN, (32768,)).rules == (DOCKER_CHAIN.splitlines()[2],)
+    none = dnat_for(DOCKER_CHAIN, (18080, 18000))
+    assert none.readable and none.chain_found and none.rules == ()
+    assert not dnat_for("", (18080,)).chain_found
+    # A rule that only mentions the port elsewhere is not its DNAT rule.
+    assert dnat_for("-N DOCKER\n-A DOCKER -p tcp --dport 80 -j ACCEPT", (80,)).rules == ()
+
+
+def test_create_warnings_picks_the_named_containers_answer():
+    responses = [
+        ("POST", "/v1.41/containers/create?name=other", {"Warnings": ["not ours"]}),
+        ("POST", "/v1.51/containers/create?name=c1", {"Id": "x", "Warnings": [DISCARDED]}),
+    ]
+    assert create_warnings(responses, "c1") == (DISCARDED,)
+    assert create_warnings(responses, "c2") == ()
+    assert create_warnings([("POST", "/containers/create?name=c1", {"Warnings": None})],
+                           "c1") == ()
