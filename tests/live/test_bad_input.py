@@ -28,10 +28,12 @@ import pytest
 
 from course_helpers import Lab, parse_ip_addr
 from course_helpers import image as image_module
+from course_helpers import lab as lab_module
 from course_helpers import sessions as sessions_module
 from course_helpers.engine import connect
 from course_helpers.errors import (
     BadInput,
+    CommandTimedOut,
     DockerRefused,
     EngineUnavailable,
     ImageUnavailable,
@@ -323,7 +325,7 @@ def test_course_misuse(tracked_lab, refused, docker_client):
             "never run privileged", "leave out privileged=True")
     refused(lab, BadInput,
             lambda: lab.start_container("web", volumes=["/var/run/docker.sock:/s"]),
-            "never get the Docker socket", "leave out that volume")
+            "never get host paths, devices or the Docker socket", "leave out volumes")
     refused(lab, BadInput, lambda: lab.start_container("web", mem_limit="1g"),
             "cannot be changed for course containers", "leave those options out")
     refused(lab, BadInput, lambda: lab.start_container("no such role!"),
@@ -333,7 +335,7 @@ def test_course_misuse(tracked_lab, refused, docker_client):
     refused(None, BadInput, lambda: Lab("test", client=docker_client, backend="live",
                                         lifetime=0), "lifetime is 0", "whole number of seconds")
     refused(None, BadInput, lambda: Lab("test", client=docker_client, backend="sideways"),
-            "COURSE_BACKEND is 'sideways'", "set it to live, replay or auto")
+            "backend is 'sideways'", "set it to live, replay or auto")
     with Lab("test", client=docker_client, backend="live") as closed:
         pass
     refused(closed, BadInput, lambda: closed.start_container("late"),
@@ -349,3 +351,131 @@ def test_an_expired_course_container_says_so(tracked_lab, refused, docker_client
     assert err.status == 404
     refused(tracked_lab, BadInput, lambda: tracked_lab.run_in_mode("container", target=ref),
             "There is no container", "start it first")
+
+
+# -- issue 11: the safety rules hold whatever the arguments ---------------------------------
+#: Each of these started a container before the allow-list (the adversarial review).
+UNSAFE = [
+    {"volumes": {"/": {"bind": "/host", "mode": "rw"}}},
+    {"volumes": ["/run:/r:ro"]},
+    {"volumes": ["/var/run:/v"]},
+    {"pid_mode": "host"},
+    {"network_mode": "host", "cap_add": ["NET_ADMIN"]},
+    {"devices": ["/dev/null:/dev/x"]},
+    {"entrypoint": ["sleep", "infinity"]},
+    {"restart_policy": {"Name": "always"}},
+    {"foo": 1},
+]
+
+
+@pytest.mark.parametrize("options", UNSAFE, ids=lambda o: "+".join(o))
+def test_options_outside_the_allow_list(tracked_lab, refused, options):
+    unsafe = next(key for key in options if key != "network_mode")
+    err = refused(tracked_lab, BadInput, lambda: tracked_lab.start_container("x", **options),
+                  unsafe, "course containers take only", "name", "network_mode", "command",
+                  "labels", "ports", "hostname", "environment")
+    assert "create()" not in str(err)
+
+
+def test_a_lifetime_without_bound_is_refused(refused, docker_client):
+    refused(None, BadInput, lambda: Lab("test", client=docker_client, backend="live",
+                                        lifetime=2**63), "lifetime is", "from 1 to 86400")
+
+
+def test_what_lessons_need_is_allowed_safely(tracked_lab, docker_client, kit):
+    """No network option at all (the default bridge), and a host-mode server with ports=
+    (Docker discards them there, as `docker run --network host -p` does)."""
+    plain = tracked_lab.start_container("plain")
+    info = docker_client.api.inspect_container(plain.id)
+    assert info["HostConfig"]["NetworkMode"] == "default"
+    assert list(info["NetworkSettings"]["Networks"]) == ["bridge"]
+    port = 20000 + int(tracked_lab.session[:4], 16) % 20000
+    host = tracked_lab.start_container(
+        "hostweb", network_mode="host", ports={"80/tcp": ("127.0.0.1", None)},
+        command=["httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/www"])
+    info = docker_client.api.inspect_container(host.id)
+    assert info["State"]["Running"] and info["HostConfig"]["NetworkMode"] == "host"
+    assert not info["NetworkSettings"]["Ports"], "host mode published a port"
+    # Polled (bounded) until httpd listens: it starts alongside.
+    page = tracked_lab.exec(host, f"for i in $(seq 50); do wget -qO- http://127.0.0.1:{port}"
+                                  "/index.html && exit 0; sleep 0.1; done; exit 1")
+    assert "hello from a course container" in page
+    # Whatever it runs, PID 1 is the course's lifetime script.
+    assert info["Config"]["Entrypoint"][:2] == ["sh", "-c"]
+    assert info["Config"]["Entrypoint"][-1] == str(tracked_lab.lifetime)
+
+
+def test_a_container_mode_target_is_named_or_fully_identified(tracked_lab, refused, learner,
+                                                              docker_client):
+    theirs = learner.container(f"learner-{secrets.token_hex(4)}-target")
+    name = docker_client.api.inspect_container(theirs)["Name"].lstrip("/")
+    for prefix in (theirs[:1], theirs[:12]):
+        refused(tracked_lab, BadInput,
+                lambda prefix=prefix: tracked_lab.run_in_mode("container", target=prefix),
+                f"is only the start of container {name}'s id", "exact name or full id")
+        refused(tracked_lab, BadInput,
+                lambda prefix=prefix: tracked_lab.start_container(
+                    "j", network_mode=f"container:{prefix}"),
+                "is only the start of container", "exact name or full id")
+    for ref in (name, theirs):
+        snap = tracked_lab.run_in_mode("container", target=ref)
+        assert snap.target_id == theirs
+        tracked_lab.remove_container(snap.container_id)
+
+
+def test_exec_bad_input_timeout_and_output_cap(tracked_lab, refused, monkeypatch):
+    lab = tracked_lab
+    box = lab.start_container("box", network_mode="none")
+    for command, words in ((None, "The command None cannot run"),
+                           (123, "The command 123 cannot run"),
+                           ([1, 2], "The command [1, 2] cannot run")):
+        refused(lab, BadInput, lambda command=command: lab.exec(box, command), words,
+                "pass a string for `sh -c`")
+    refused(lab, BadInput, lambda: lab.exec(None, "true"), "None is not a container",
+            "what lab.start_container() returned")
+    refused(lab, BadInput, lambda: lab.exec(box, "true", timeout=10**6), "timeout is")
+    monkeypatch.setattr(lab_module, "EXEC_TIMEOUT", 1)  # the default, made short for the test
+    err = refused(lab, CommandTimedOut, lambda: lab.exec(box, "sleep 35"),
+                  "did not finish within 1 s", "timeout=SECONDS")
+    assert err.timeout == 1
+    out = lab.exec(box, "yes | head -c 5000000", timeout=60)
+    assert len(out) < lab_module.EXEC_OUTPUT_LIMIT + 500
+    assert out.rstrip().endswith("pipe it through `head`]") and "output cut after" in out
+    assert lab.exec(box, "echo still here").strip() == "still here"
+
+
+def test_more_bad_input_gets_one_sentence(tracked_lab, refused, docker_client):
+    lab = tracked_lab
+    refused(lab, BadInput, lambda: lab.remove_network(123), "123 does not name a network")
+    refused(None, BadInput, lambda: Lab("test", client=docker_client, backend=123),
+            "backend is 123", "pass 'live', 'replay' or 'auto'")
+    refused(lab, BadInput, lambda: lab.start_container("x", foo=1),
+            "start_container() does not take foo", "course containers take only")
+    refused(lab, BadInput, lambda: lab.create_network(foo=1),
+            "create_network() does not take foo", "course networks take only")
+    refused(lab, BadInput, lambda: lab.create_network(driver="bogus"),
+            "driver 'bogus' is not one the course uses", "driver='bridge'")
+    refused(lab, BadInput, lambda: lab.start_container("x", network_mode=123),
+            "network_mode is 123", "container:NAME")
+    err = refused(lab, BadInput, lambda: lab.start_container("r" * 10_000),
+                  "cannot go into a name")
+    assert len(str(err)) < 300, "a huge role was echoed whole"
+    refused(None, BadInput, lambda: Lab("../../../../tmp/evil", client=docker_client,
+                                        backend="live"), "cannot name a recording")
+
+
+def test_copying_the_course_labels_makes_it_the_sessions_own(tracked_lab, docker_client):
+    """A network made by hand with this session's labels is the session's own, not "another
+    session's" (what the Lab docstring and `python -m course_helpers --help` say)."""
+    nid = docker_client.api.create_network(f"copied-{tracked_lab.session}",
+                                           labels=tracked_lab.labels)["Id"]
+    assert tracked_lab.try_remove_network(nid) == f"copied-{tracked_lab.session}"
+    assert not kit_exists(docker_client, nid)
+
+
+def kit_exists(client, object_id: str) -> bool:
+    try:
+        client.api.inspect_network(object_id)
+    except Exception:  # noqa: BLE001 - not found
+        return False
+    return True

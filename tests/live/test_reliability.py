@@ -9,7 +9,14 @@ private dockerd (its own socket, data, exec root and network namespace; see
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
 import time
+from pathlib import Path
 
 import docker
 import pytest
@@ -22,7 +29,6 @@ pytestmark = pytest.mark.live
 
 #: Bound for waiting on the engine's events.
 WAIT = 60
-
 
 
 
@@ -132,6 +138,8 @@ def test_reaper_keeps_a_network_holding_a_learners_container(own_machine, kit, s
     kept = [line for line in report.stdout.splitlines() if line.startswith("kept ")]
     assert len(kept) == 1 and made["networks"][net_id] in kept[0], report.stdout
     assert "has active endpoints" in kept[0]
+    assert f"docker network disconnect {made['networks'][net_id]} CONTAINER" in kept[0]
+    assert "run cleanup again" in kept[0]
     assert not any(kit.exists(docker_client, cid) for cid in made["containers"])
     info = docker_client.api.inspect_container(theirs)
     assert info["State"]["Running"] and net_id in {
@@ -255,3 +263,148 @@ def test_engine_gone_between_create_and_start_leaves_nothing(kit, private_engine
         faults.track(nxt.session)
         assert set(left) <= {o.id for o in nxt.reaped}
     assert not kit.course_objects(private_client), "something half-made survived"
+
+
+# -- issue 11: lifetimes that hold, sessions that survive their lock file, nothing hangs ----
+def _destroyed_within(client: docker.DockerClient, cid: str, since: int) -> bool:
+    events = client.events(since=since, until=int(time.time()) + WAIT, decode=True,
+                           filters={"container": cid, "event": "destroy"})
+    try:
+        return next((e for e in events if e.get("Action") == "destroy"), None) is not None
+    finally:
+        events.close()
+
+
+@pytest.mark.parametrize("command", [["sleep", "infinity"],
+                                     ["sh", "-c", "trap '' TERM INT HUP; sleep 100000"]])
+def test_a_command_that_never_ends_still_expires(kit, docker_client, faults, command):
+    since = int(time.time()) - 1
+    with Lab("test", client=docker_client, backend="live", lifetime=2) as lab:
+        faults.track(lab.session)
+        faults.bad_input()
+        ref = lab.start_container("forever", network_mode="none", command=command)
+        assert _destroyed_within(docker_client, ref.id, since), \
+            f"{ref.name} running {command} outlived its lifetime"
+    assert not kit.course_objects(docker_client, lab.session)
+
+
+def test_a_session_whose_lock_file_vanished_keeps_its_objects(own_machine, kit, session_process,
+                                                               docker_client, faults):
+    child = session_process()
+    made = child.ready()
+    from course_helpers.sessions import _lock_path
+
+    _lock_path(made["session"]).unlink()  # a /tmp cleaner, or /tmp rebuilt
+    faults.inject()
+    report = kit.cleanup_cli()
+    assert report.returncode == 0 and made["session"] not in report.stdout, report.stdout
+    with Lab("test", client=docker_client, backend="live") as other:
+        faults.track(other.session)
+        assert not {o.id for o in other.reaped} & child.ids, "a live session was reaped"
+    assert all(kit.exists(docker_client, oid) for oid in child.ids), "a live session lost objects"
+    assert child.finish("close") == 0
+    assert not any(kit.exists(docker_client, oid) for oid in child.ids)
+
+
+def test_a_relative_lock_folder_is_made_absolute_and_reaped(own_machine, kit, docker_client,
+                                                            faults, session_process,
+                                                            monkeypatch):
+    from course_helpers.sessions import LABEL_LOCK_DIR
+
+    relative = f".dnc-test-locks-{own_machine}"  # the child runs in the repository's root
+    monkeypatch.setenv("COURSE_LOCK_DIR", relative)
+    child = session_process()
+    try:
+        made = child.ready()
+        labels = docker_client.api.inspect_network(next(iter(made["networks"])))["Labels"]
+        assert labels[LABEL_LOCK_DIR] == str(Path(__file__).parents[2] / relative)
+        child.kill()
+        faults.inject()
+        monkeypatch.delenv("COURSE_LOCK_DIR")
+        report = kit.cleanup_cli()
+        assert report.returncode == 0, report.stdout + report.stderr
+        assert not any(kit.exists(docker_client, oid) for oid in child.ids), report.stdout
+    finally:
+        shutil.rmtree(Path(__file__).parents[2] / relative, ignore_errors=True)
+
+
+def test_cleanup_removes_stale_lock_files(own_machine, kit, faults, tmp_path):
+    from course_helpers.sessions import SessionLock
+
+    folder = tmp_path / "locks"
+    env = dict(os.environ, COURSE_LOCK_DIR=str(folder))
+    os.environ["COURSE_LOCK_DIR"] = str(folder)
+    try:
+        ended, live = SessionLock(), SessionLock()
+    finally:
+        del os.environ["COURSE_LOCK_DIR"]
+    ended.release(tombstone=True)  # a session killed before it made anything
+    faults.inject()
+    try:
+        report = kit.cleanup_cli(env=env)
+        assert report.returncode == 0, report.stderr
+        assert "removed 1 lock file(s)" in report.stdout, report.stdout
+        assert not ended.path.exists() and live.path.exists()
+    finally:
+        live.release()
+
+
+@pytest.fixture
+def silent_engine(monkeypatch):
+    """DOCKER_HOST at 127.0.0.1:PORT where something accepts and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    host = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    monkeypatch.setenv("DOCKER_HOST", host)
+    yield host
+    listener.close()
+
+
+def test_an_address_that_never_answers_fails_in_seconds(kit, faults, silent_engine):
+    faults.inject()
+    env = dict(os.environ)
+    for args in (["doctor"], ["cleanup"]):
+        run = subprocess.run([kit.python, "-m", "course_helpers", *args], capture_output=True,
+                             text=True, timeout=30, env=env, cwd=str(Path(__file__).parents[2]))
+        faults.bad_input()
+        assert run.returncode == 1 and run.stdout == "", run.stdout
+        kit.assert_one_sentence(run.stderr.strip(), f"DOCKER_HOST is set to {silent_engine}",
+                                "fix DOCKER_HOST")
+    done: list[BaseException] = []
+    thread = threading.Thread(target=lambda: done.append(_raises(lambda: Lab("test",
+                                                                        backend="live"))))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "Lab() still waiting on a silent address after 30 s"
+    faults.bad_input()
+    assert isinstance(done[0], EngineUnavailable), done
+    kit.assert_one_sentence(str(done[0]), f"DOCKER_HOST is set to {silent_engine}")
+
+
+def _raises(call) -> BaseException | None:
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - returned to the test
+        return exc
+    return None
+
+
+def test_close_is_bounded_on_a_frozen_engine(kit, private_engine, private_client, faults):
+    lab = Lab("test", client=private_client, backend="live")
+    faults.track(lab.session)
+    net = lab.create_network("net")
+    for _ in range(3):
+        lab.start_container("frozen", network_mode=net.id)
+    os.kill(private_engine.proc.pid, signal.SIGSTOP)  # accepts, never answers
+    faults.inject()
+    try:
+        thread = threading.Thread(target=lab.close, daemon=True)
+        thread.start()
+        thread.join(60)
+        assert not thread.is_alive(), "close() still waiting on a frozen engine after 60 s"
+        assert lab.closed and not session_alive(lab.session)
+    finally:
+        os.kill(private_engine.proc.pid, signal.SIGCONT)
+    lab.close()  # the engine answers again: what was left goes now
+    assert not kit.course_objects(private_client, lab.session)
