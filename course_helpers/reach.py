@@ -53,9 +53,14 @@ class Ping:
 
 
 def ping_script(ips: list[str]) -> str:
-    """A shell line that pings every address once, in parallel, and prints ``IP ok|fail``."""
+    """A shell line that pings every address in parallel and prints ``IP ok|fail``.
+
+    An unanswered ping is tried once more with two seconds to wait, so that a reply slowed
+    by a busy machine is not taken for isolation; an address still silent then is ``fail``.
+    """
     jobs = " ".join(
-        f"(ping -c1 -W1 {ip} >/dev/null 2>&1 && echo '{ip} ok' || echo '{ip} fail') &"
+        f"( (ping -c1 -W1 {ip} || ping -c1 -W2 {ip}) >/dev/null 2>&1 && echo '{ip} ok' "
+        f"|| echo '{ip} fail') &"
         for ip in ips)
     return f"{jobs} wait"
 
@@ -78,10 +83,11 @@ def targets_of(playground: Playground, source: Member) -> list[tuple[Member, str
 
 @recorded
 def ping_all(lab: Lab, playground: Playground) -> list[Ping]:
-    """Ping every address of every other member from every member, once, in parallel.
+    """Ping every address of every other member from every member, in parallel.
 
-    Similar to ``docker exec A ping -c1 -W1 IP`` for every container A and address IP.
-    Takes about one second: unanswered pings wait one second, all at once.
+    Similar to ``docker exec A ping -c1 -W1 IP`` for every container A and address IP,
+    with one retry (``ping -c1 -W2``) where no reply came (:func:`ping_script`). Takes
+    about three seconds: unanswered pings wait, all at once.
 
     Args:
         lab: the session that owns the playground.

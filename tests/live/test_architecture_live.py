@@ -59,7 +59,12 @@ def test_a_traced_docker_run_is_http_from_the_real_cli(lab, docker_client):
                for c in trace.calls), "routes hide the id and the name"
     assert trace.actions == ["create", "attach", "start", "die", "destroy"]
     assert trace.calls[0].version == "", "the CLI's first ping names no API version"
-    assert {c.version for c in trace.calls[1:]} == {trace.api_version}, "then it uses the daemon's"
+    client_max = version["Client"]["DefaultAPIVersion"]  # the CLI's newest API
+    assert trace.client_version == version["Client"]["Version"]
+    assert trace.client_api_max == client_max
+    spoken = version["Client"]["ApiVersion"]  # what `docker version` itself negotiated
+    assert {c.version for c in trace.calls[1:]} == {spoken}, "then the negotiated version"
+    assert spoken == min(client_max, trace.api_version, key=lambda v: tuple(map(int, v.split("."))))
     assert trace.cli_path == subprocess.run(["readlink", "-f", shutil.which("docker")],
                                             capture_output=True, text=True).stdout.strip()
     assert {e.name for e in trace.events} == {trace.container}
@@ -140,6 +145,10 @@ def test_the_process_chain_of_a_running_container(lab, docker_client):
     assert chain.shim_parent == subprocess.run(["ps", "-o", "comm=", "-p", grand],
                                                capture_output=True, text=True).stdout.strip()
     assert chain.shim_parent not in ("dockerd", "containerd")
+    assert chain.shim_parent_pid == int(grand)
+    assert chain.init_name == subprocess.run(["ps", "-o", "comm=", "-p", "1"],
+                                             capture_output=True, text=True).stdout.strip()
+    assert chain.shim_adopted
     lab.remove_container(ref)
     with pytest.raises(DockerRefused):
         process_chain(lab, ref)
