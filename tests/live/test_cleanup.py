@@ -162,3 +162,27 @@ def test_learners_objects_named_like_a_dead_sessions_survive_the_cli(kit, own_ma
     assert_gone(kit, docker_client, session)
     assert all(kit.exists(docker_client, oid) for oid in theirs)
     assert not any(oid[:12] in run.stdout for oid in theirs)
+
+
+def test_close_removes_course_containers_a_learners_container_joined(kit, docker_client, faults,
+                                                                     learner):
+    """What the Lab docstring and `python -m course_helpers --help` promise: a container of
+    yours in a course container's namespace, or on a course network, does not keep the
+    course's containers alive; the network it is attached to is kept, never disconnected."""
+    lab = Lab("test", client=docker_client, backend="live")
+    faults.track(lab.session)
+    net = lab.create_network("net")
+    target = lab.start_container("target", network_mode=net.id)
+    token = secrets.token_hex(4)
+    joined = learner.container(f"learner-{token}-joined", network_mode=f"container:{target.id}")
+    attached = learner.container(f"learner-{token}-attached")
+    docker_client.api.connect_container_to_network(attached, net.id)
+    lab.close()
+    assert not kit.exists(docker_client, target.id), "close() kept a course container"
+    assert kit.exists(docker_client, joined) and kit.exists(docker_client, attached)
+    assert lab.network_ids == [net.id], "the network holding the learner's container went"
+    info = docker_client.api.inspect_container(attached)
+    assert net.id in {n["NetworkID"] for n in info["NetworkSettings"]["Networks"].values()}
+    docker_client.api.disconnect_container_from_network(attached, net.id)  # the learner's choice
+    lab.close()
+    assert_gone(kit, docker_client, lab)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -229,3 +230,14 @@ def test_exec_reading_stops_at_the_deadline_on_a_silent_stream():
         theirs.sendall(frame(1, b"partial"))
         out, cut, finished = read_exec_stream(ours, deadline=time.monotonic() + 0.2, limit=100)
     assert (out, cut, finished) == (b"partial", False, False)
+
+
+def test_the_cli_help_says_what_copying_the_labels_means():
+    run = subprocess.run([sys.executable, "-m", "course_helpers", "--help"], capture_output=True,
+                         text=True, check=True, timeout=60)
+    text = " ".join(run.stdout.split())
+    assert "Copy those labels onto an object of yours" in text
+    assert "Closing a session removes its course containers even if one of your containers" \
+        in text
+    assert "Copying those labels onto an object of yours makes it the course's" in " ".join(
+        (Lab.__doc__ or "").split())
