@@ -1,10 +1,10 @@
 # Thin wrapper: the logic lives in scripts/, book/ and course_helpers/.
 PY := .venv/bin/python
 PORT ?= 8888
-# pytest with the shared fixtures of tests/conftest.py (live backend, no MPLBACKEND leak,
-# the leak check) loaded even when the paths given do not lie under tests/.
-PYTEST := $(PY) -m pytest -p tests.conftest
-NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg
+PYTEST := $(PY) -m pytest
+# nbval over notebooks/, with the shared set-up of tests/conftest.py (live backend, no
+# MPLBACKEND reaching the kernels, the leak check), which pytest loads only under tests/.
+NBVAL := -p tests.conftest --nbval --nbval-sanitize-with tests/sanitize.cfg
 
 # The stages of `make test`, in order; each one also runs alone (`make unit`, ...).
 STAGES := lint unit live notebooks browser engines
