@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from . import firewall
 from .engine import translated
 from .replay import recorded, replayable
 
@@ -272,8 +273,9 @@ def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,
         procs: the process table (:func:`read_proc`).
         container_pid: the container's first process, from ``docker inspect``.
         container_id: the container's full id.
-        cgroup_text: ``/proc/<container_pid>/cgroup``; it names the container when
-            this process table is the engine host's own.
+        cgroup_text: ``/proc/<container_pid>/cgroup`` (and its mountinfo: see
+            :func:`course_helpers.firewall.container_traces`); it names the
+            container when this process table is the engine host's own.
 
     Returns:
         The chain, or ``visible=False`` with the reason.
@@ -329,12 +331,8 @@ def process_chain(lab: Lab, container: ContainerRef) -> ProcessChain:
     with translated(f"inspect {container.name}"):
         state = lab.client.api.inspect_container(container.id)["State"]
     pid = int(state.get("Pid") or 0)
-    try:
-        cgroup = Path(f"/proc/{pid}/cgroup").read_text() if pid else ""
-    except OSError:
-        cgroup = ""
     procs = read_proc() if os.path.isdir("/proc") else {}
-    return chain_from(procs, pid, container.id, cgroup)
+    return chain_from(procs, pid, container.id, firewall.container_traces(pid))
 
 
 # -- then and now --------------------------------------------------------------

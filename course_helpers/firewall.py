@@ -17,19 +17,34 @@ from pathlib import Path
 _CANDIDATES = ("/usr/sbin/iptables", "/sbin/iptables")
 
 
+def container_traces(container_pid: int) -> str:
+    """``/proc/PID/cgroup`` and ``/proc/PID/mountinfo`` of a container's first process.
+
+    Either names the container's full id when this process table is the engine
+    host's own: the cgroup on most engines, the bind mounts of the container's
+    ``hostname`` and ``hosts`` files where containers get no cgroup of their own
+    (a rootless engine on cgroup v1). Empty when the process cannot be read.
+    """
+    if not container_pid:
+        return ""
+    found = []
+    for name in ("cgroup", "mountinfo"):
+        try:
+            found.append(Path(f"/proc/{container_pid}/{name}").read_text())
+        except OSError:
+            continue
+    return "\n".join(found)
+
+
 def runs_on_engine_host(container_pid: int, container_id: str) -> bool:
     """True when this process sees the engine host's processes.
 
     The container's first process (``docker inspect -f '{{.State.Pid}}'``) is
-    looked up in this machine's ``/proc``; its cgroup names the container only
-    when that table is the engine host's own.
+    looked up in this machine's ``/proc``; its cgroup or its mounts
+    (:func:`container_traces`) name the container only when that table is the
+    engine host's own.
     """
-    if not container_pid:
-        return False
-    try:
-        return container_id in Path(f"/proc/{container_pid}/cgroup").read_text()
-    except OSError:
-        return False
+    return bool(container_pid) and container_id in container_traces(container_pid)
 
 
 def why_unreadable(container_pid: int, container_id: str) -> str:
