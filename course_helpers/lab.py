@@ -47,7 +47,15 @@ from .errors import (
 )
 from .image import ensure_image
 from .ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
-from .replay import RECORDINGS, NoEngine, Recording, backend_choice, recorded, replayable
+from .replay import (
+    RECORDINGS,
+    NoEngine,
+    Recording,
+    backend_choice,
+    recorded,
+    recording_dir,
+    replayable,
+)
 from .warm import WARMABLE, Spares
 
 #: ``ip addr`` (without BusyBox's complaints about vanishing interfaces), then the
@@ -618,8 +626,9 @@ class Lab:
             self._init_live(client or connect(), reap)
 
     def _init_replay(self) -> None:
-        path = RECORDINGS / f"{self.chapter}.json"
-        if path.resolve().parent != RECORDINGS.resolve() or not path.is_file():
+        folder = recording_dir(RECORDINGS)
+        path = folder / f"{self.chapter}.json"
+        if path.resolve().parent != folder.resolve() or not path.is_file():
             raise BadInput(
                 f"No recording for chapter {self.chapter!r} ({path.name}): start a Docker engine "
                 "or record one with `python -m course_helpers record`."

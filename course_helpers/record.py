@@ -29,7 +29,7 @@ from typing import Any
 
 from .errors import CourseError, EngineUnavailable
 from .lab import DEFAULT_NETWORKS
-from .replay import RECORDINGS, Recording, decode
+from .replay import RECORDINGS, Recording, decode, set_name
 
 #: The course's notebooks (a source checkout: notebooks/ beside the package).
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -171,7 +171,7 @@ def record_all(out: str | Path | None = None, *, folder: Path | None = None,
 
     Args:
         out: the folder for the recordings; by default the package's
-            ``recordings/`` (what the replay backend reads).
+            ``recordings/<engine version>/`` (``28.5``: what the replay backend reads).
         folder: where the notebooks are; by default the checkout's ``notebooks/``.
         only: notebook stems to record (all when empty).
 
@@ -182,8 +182,8 @@ def record_all(out: str | Path | None = None, *, folder: Path | None = None,
         EngineUnavailable: no engine answers (recording needs one).
         CourseError: a notebook failed; the others were still recorded.
     """
-    out = Path(out).resolve() if out else RECORDINGS
     version = _require_engine()
+    out = Path(out).resolve() if out else RECORDINGS / set_name(version)
     wanted = set(only)
     books = [nb for nb in notebooks(folder) if not wanted or nb.stem in wanted]
     if not books:

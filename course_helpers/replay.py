@@ -16,6 +16,7 @@ import inspect
 import ipaddress
 import json
 import os
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,7 +25,50 @@ from typing import Any, TypeVar
 
 from .errors import CourseError
 
+#: The recordings, one folder per engine they were made on: ``recordings/28.5/NN_name.json``.
 RECORDINGS = Path(__file__).with_name("recordings")
+#: Picks a set by its engine version (``COURSE_RECORDING=20.10``); the newest by default.
+RECORDING_ENV = "COURSE_RECORDING"
+
+
+def set_name(version: str) -> str:
+    """The recording set an engine version belongs to: ``28.5.2+dfsg4`` -> ``28.5``."""
+    found = re.match(r"(\d+)\.(\d+)", version or "")
+    return f"{int(found.group(1))}.{int(found.group(2))}" if found else "unknown"
+
+
+def recording_sets(root: Path = RECORDINGS) -> list[str]:
+    """The engine versions recordings ship for under ``root``, newest first.
+
+    Similar to ``ls course_helpers/recordings``.
+    """
+    if not root.is_dir():
+        return []
+    sets = [p.name for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d+\.\d+", p.name)]
+    return sorted(sets, key=lambda v: tuple(int(n) for n in v.split(".")), reverse=True)
+
+
+def recording_dir(root: Path = RECORDINGS, choice: str | None = None) -> Path:
+    """The folder a replaying Lab reads: the set ``choice`` (else ``$COURSE_RECORDING``),
+    or the newest engine's set; ``root`` itself when it holds no sets (a flat folder).
+
+    Raises:
+        BadInput: the chosen set does not exist; the message lists those that do.
+    """
+    sets = recording_sets(root)
+    choice = (os.environ.get(RECORDING_ENV, "") if choice is None else choice).strip()
+    if not sets:
+        return root
+    if not choice:
+        return root / sets[0]
+    if choice not in sets:
+        from .errors import BadInput
+
+        raise BadInput(
+            f"{RECORDING_ENV} is {choice!r}, but the course ships recordings of Engine "
+            f"{' and '.join(sets)}: set it to one of those, or unset it for the newest."
+        )
+    return root / choice
 _TYPES: dict[str, type] = {}
 T = TypeVar("T")
 

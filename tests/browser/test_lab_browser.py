@@ -25,11 +25,13 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
+from course_helpers.replay import recording_dir
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-RECORDINGS = ROOT / "course_helpers" / "recordings"
+RECORDINGS = recording_dir()  # the set Binder replays: the newest engine's
 CHAPTER = "03_network_modes"
 #: Bounds (ms) on waits; generous because a live chapter starts real containers
 #: and the machine may be busy. None of them is asserted.
@@ -529,7 +531,7 @@ def test_chapter_03_replay(lab_server, browser, shots):
     assert path.exists(), f"{path} is missing: the browser test opens that chapter"
     recording = RECORDINGS / f"{CHAPTER}.json"
     if not recording.exists():
-        pytest.skip(f"no recording course_helpers/recordings/{recording.name}: make it with "
+        pytest.skip(f"no recording {recording}: make it with "
                     "`python -m course_helpers record` on a live engine")
     server = lab_server("replay")
     check_notebook(NotebookPage(browser(server), server, path.name, shots), path, "replay")

@@ -38,6 +38,8 @@ from unprivileged import (
     runnable_python,
 )
 
+from course_helpers.replay import recording_sets
+
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 BINDER = ROOT / "binder"
@@ -191,10 +193,17 @@ def learner_env(venv: Path, home: Path, extra: dict[str, str]) -> dict[str, str]
             "USER": LEARNER, "LANG": "C.UTF-8", "DOCKER_HOST": NO_ENGINE, **extra}
 
 
-def test_every_notebook_passes_nbval_as_a_learner_without_an_engine(binder, notebooks):
+@pytest.mark.parametrize("engine_set", [None, *recording_sets()[1:]],
+                         ids=lambda s: f"recorded-on-{s}" if s else "default")
+def test_every_notebook_passes_nbval_as_a_learner_without_an_engine(binder, notebooks,
+                                                                    engine_set):
+    """Every shipped set of recordings replays: the default (newest engine's) and the
+    older ones a learner picks with ``COURSE_RECORDING``."""
     venv, repo, home, extra = binder
     env = learner_env(venv, home, extra)
     assert "COURSE_BACKEND" not in env
+    if engine_set:
+        env["COURSE_RECORDING"] = engine_set
     assert as_learner(["id", "-u"], env).stdout.strip() != "0"
     where = as_learner(["python", "-c", "import course_helpers; print(course_helpers.__file__)"],
                        env, cwd=home).stdout.strip()

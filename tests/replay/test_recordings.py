@@ -22,34 +22,46 @@ from pathlib import Path
 import pytest
 
 from course_helpers.record import RECORD_COMMAND, compare, stale_message, structure
-from course_helpers.replay import Recording, decode
+from course_helpers.replay import RECORDINGS, Recording, decode, recording_sets, set_name
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "course_helpers" / "recordings"
+#: One set of recordings per engine version (recordings/28.5, recordings/20.10).
+SETS = recording_sets(RECORDINGS)
 
 
-def shipped(notebook: Path) -> Recording:
-    path = SHIPPED / f"{notebook.stem}.json"
+def shipped(notebook: Path, engine_set: str | None = None) -> Recording:
+    path = RECORDINGS / (engine_set or SETS[0]) / f"{notebook.stem}.json"
     assert path.exists(), (f"{notebook.name} has no recording ({path.name}), so it cannot "
                            f"replay on Binder: run `{RECORD_COMMAND}` on a live engine")
     return Recording.load(path)
 
 
-def test_every_notebook_has_a_recording(notebooks):
+def test_recordings_of_the_newest_and_of_the_oldest_engine_ship():
+    assert len(SETS) >= 2, f"recording sets shipped: {SETS}; the newest engine's and 20.10's"
+    assert "20.10" in SETS and SETS[0] != "20.10", SETS
+
+
+@pytest.mark.parametrize("engine_set", SETS)
+def test_every_notebook_has_a_recording(notebooks, engine_set):
     for nb in notebooks:
-        assert shipped(nb).calls, f"{nb.stem}.json records no engine call"
+        assert shipped(nb, engine_set).calls, f"{nb.stem}.json records no engine call"
 
 
-def test_no_recording_without_its_notebook(notebooks):
+@pytest.mark.parametrize("engine_set", SETS)
+def test_no_recording_without_its_notebook(notebooks, engine_set):
     stems = {nb.stem for nb in notebooks}
-    orphans = sorted(p.name for p in SHIPPED.glob("*.json") if p.stem not in stems)
+    orphans = sorted(p.name for p in (RECORDINGS / engine_set).glob("*.json")
+                     if p.stem not in stems)
     assert not orphans, f"recordings of notebooks that no longer exist: {orphans}; delete them"
 
 
-def test_recordings_say_where_and_when_they_were_made_and_decode(notebooks):
+@pytest.mark.parametrize("engine_set", SETS)
+def test_recordings_say_where_and_when_they_were_made_and_decode(notebooks, engine_set):
     for nb in notebooks:
-        rec = shipped(nb)
+        rec = shipped(nb, engine_set)
         meta = rec.meta
+        assert set_name(meta.get("engine", "")) == engine_set, \
+            f"{engine_set}/{nb.stem}.json was recorded on Engine {meta.get('engine')}"
         assert meta.get("chapter") == nb.stem, \
             f"{nb.stem}.json was recorded as {meta.get('chapter')}"
         for field in ("engine", "api", "os", "image", "date"):
@@ -69,6 +81,8 @@ def test_recordings_agree_with_the_live_engine(notebooks, docker_client, tmp_pat
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
                           check=False)
     assert done.returncode == 0, f"recording afresh failed:\n{done.stdout}\n{done.stderr}"
+    version = docker_client.version()["Version"]
+    engine_set = set_name(version) if set_name(version) in SETS else SETS[0]
     stale = []
     for nb in notebooks:
         fresh_path = out / f"{nb.stem}.json"
@@ -76,7 +90,7 @@ def test_recordings_agree_with_the_live_engine(notebooks, docker_client, tmp_pat
             f"recording {nb.name} wrote no {fresh_path.name}:\n{done.stdout}"
         fresh = Recording.load(fresh_path)
         assert structure(fresh)["problems"] == [], f"the live run of {nb.stem} breaks an invariant"
-        diffs = compare(shipped(nb), fresh)
+        diffs = compare(shipped(nb, engine_set), fresh)
         if diffs:
             stale.append(stale_message(nb.stem, diffs))
     assert not stale, "\n".join(stale)
