@@ -9,7 +9,7 @@ NBVAL := -p tests.conftest --nbval --nbval-sanitize-with tests/sanitize.cfg
 # The stages of `make test`, in order; each one also runs alone (`make unit`, ...).
 STAGES := lint unit live notebooks browser engines
 
-.PHONY: lab test setup engine bench clean cleanup record book store-outputs \
+.PHONY: lab test setup engine bench clean cleanup record record-all book store-outputs \
         $(STAGES) ready-venv ready-engine ready-all
 # Stages run one after the other even under `make -j`: the first failing one stops `make test`.
 .NOTPARALLEL:
@@ -75,6 +75,12 @@ bench:
 # Re-record the replay recordings (needs a live engine); commit course_helpers/recordings/.
 record:
 	@scripts/setup.sh test
+	$(PY) -m course_helpers record
+
+# Both shipped sets: Engine 28.5 (sid, the default replay) and this machine's 20.10.
+record-all:
+	@scripts/setup.sh test
+	$(PY) tests/engines/harness.py run sid $(PY) -m course_helpers record
 	$(PY) -m course_helpers record
 
 # Re-execute every notebook in place so stored outputs come from a clean run.
