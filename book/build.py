@@ -83,15 +83,18 @@ def recorded_engine(nb: dict[str, Any], stem: str) -> dict[str, str]:
     Raises:
         BookError: neither the notebook nor a recording names an engine.
     """
-    meta: dict[str, str] = {}
-    recording = RECORDINGS / f"{stem}.json"
-    if recording.exists():
-        meta = json.loads(recording.read_text()).get("meta", {})
+    # One recording per engine set (recordings/28.5/, recordings/20.10/): the newest first.
+    metas = [json.loads(p.read_text()).get("meta", {})
+             for p in sorted(RECORDINGS.glob(f"*/{stem}.json"), reverse=True,
+                             key=lambda p: tuple(int(n) for n in p.parent.name.split(".")
+                                                 if n.isdigit()))]
+    meta: dict[str, str] = metas[0] if metas else {}
     for cell in nb["cells"]:
         for output in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
             found = BANNER.search(_text(output))
             if found:
                 info = {"engine": found.group(2), "mode": found.group(1).lower()}
+                meta = next((m for m in metas if m.get("engine") == info["engine"]), meta)
                 if meta.get("engine") == info["engine"]:
                     info.update(os=meta.get("os", ""), date=meta.get("date", ""))
                 return info
