@@ -135,6 +135,10 @@ def prepare_notebook(nb: dict[str, Any], stem: str, home: str) -> dict[str, Any]
     """
     nb = copy.deepcopy(nb)
     nb.get("metadata", {}).pop("widgets", None)
+    for cell in nb["cells"]:
+        # Cell ids must be unique across the whole book (mystmd uses them as targets).
+        if cell.get("id"):
+            cell["id"] = f"{stem}-{cell['id']}"
     note = {"cell_type": "markdown", "metadata": {}, "id": f"dnc-note-{stem}",
             "source": note_markdown(stem, recorded_engine(nb, stem), home)}
     for cell in nb["cells"]:
@@ -189,6 +193,16 @@ def index_markdown(chapters: list[tuple[str, str]], home: str) -> str:
     return "\n".join(lines)
 
 
+def _favicon(path: Path) -> str:
+    """A small icon (a blue square with a white bridge bar) so the site serves one."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (32, 32), (37, 99, 235, 255))
+    ImageDraw.Draw(image).rectangle((4, 14, 27, 17), fill=(255, 255, 255, 255))
+    image.save(path)
+    return path.name
+
+
 def prepare(theme: Path) -> list[str]:
     """Write build/book/src: the prepared notebooks, index.md and myst.yml. Returns the stems."""
     config = yaml.safe_load(CONFIG.read_text())
@@ -211,7 +225,9 @@ def prepare(theme: Path) -> list[str]:
     else:
         project.pop("github", None)
     project["toc"] = [{"file": "index.md"}] + [{"file": f"{s}.ipynb"} for s, _ in chapters]
-    config.setdefault("site", {})["template"] = os.path.relpath(theme, SRC)
+    site = config.setdefault("site", {})
+    site["template"] = os.path.relpath(theme, SRC)
+    site.setdefault("options", {})["favicon"] = _favicon(SRC / "favicon.png")
     (SRC / "myst.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return [s for s, _ in chapters]
 

@@ -26,6 +26,13 @@ if [ ! -f "$THEME/.built-$stamp" ]; then
   (
     cd "$THEME"
     npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+    # The Remix compiler cannot follow these two relative CSS @imports: inline them.
+    css=node_modules/@jupyter-widgets/controls/css
+    if grep -q "^@import './lumino.css';" "$css/widgets-base.css"; then
+      { cat "$css/lumino.css" "$css/nouislider.css"
+        grep -v "^@import './\(lumino\|nouislider\).css';" "$css/widgets-base.css"; } > "$css/widgets-base.css.new"
+      mv "$css/widgets-base.css.new" "$css/widgets-base.css"
+    fi
     npx --no-install tailwindcss -m -i ./styles/app.css -o app/styles/app.css 2>/dev/null
     npx --no-install remix build >/dev/null
   ) || { echo "Could not build the book's theme in $THEME: read the npm output above (the npm registry must be reachable)." >&2; exit 1; }

@@ -164,7 +164,8 @@ def _chapter_links(page, base: str) -> dict[str, str]:
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
     links = {}
     for chapter in CHAPTERS:
-        slug = str(chapter["stem"]).replace("_", "-").lower()
+        # mystmd drops the "NN_" prefix and uses hyphens: 03_network_modes -> network-modes.
+        slug = re.sub(r"^\d+_", "", str(chapter["stem"])).replace("_", "-").lower()
         match = [h for h in hrefs if h.rstrip("/").split("/")[-1].lower() == slug]
         if match:
             links[str(chapter["stem"])] = urljoin(base + "/", match[0])
