@@ -46,8 +46,13 @@ ENGINES = ("bookworm", "rootless", "trixie", "sid")
 PACKAGES = "docker.io,iptables,busybox-static,ca-certificates"
 MIRROR = os.environ.get("DNC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 CACHE = Path(os.environ.get("DNC_ENGINE_CACHE", "/var/cache/dnc-engines"))
+#: Names this run's engines' namespaces: a second, independent set of engines (a benchmark
+#: beside the tests) runs under another prefix (``DNC_ENGINE_PREFIX=dncb``).
+PREFIX = os.environ.get("DNC_ENGINE_PREFIX", "dnc")
 #: Per-run state of namespaced engines (data root, socket, log): removed on stop.
 STATE = Path(os.environ.get("DNC_ENGINE_STATE", "/var/lib/dnc-engines"))
+if PREFIX != "dnc":
+    STATE = STATE / PREFIX
 ROOTLESS_USER = "dnc-rootless"
 #: A resolver address on the engine host's own TEST-NET-2 segment: anything sent there
 #: goes into the tap device and is dropped (the course never looks up outside names).
@@ -158,7 +163,7 @@ class Engine:
     # -- the engine's machine: a network namespace with lo and a NIC that drops every frame
     @property
     def netns(self) -> str:
-        return f"dnc-{self.name}"
+        return f"{PREFIX}-{self.name}"
 
     def in_netns(self, cmd: list) -> list[str]:
         """``cmd`` run in the engine host's network namespace (as the caller)."""
@@ -233,7 +238,7 @@ class NamespacedEngine(Engine):
         log = (self.state / "dockerd.log").open("ab")
         dockerd = subprocess.Popen(
             self.command(["unshare", "--mount", "--propagation", "private", "--",
-                          "sh", HERE / "pivot.sh", root, self.state, f"dnc-{self.suite}"]),
+                          "sh", HERE / "pivot.sh", root, self.state, f"{PREFIX}-{self.suite}"]),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         log.close()
@@ -291,7 +296,8 @@ class RootlessEngine(Engine):
                     fh.write(f"{self.user}:300000:65536\n")
         shutil.rmtree(self.home, ignore_errors=True)
         self.home.mkdir(parents=True)
-        os.chmod(STATE, 0o755)
+        for folder in (STATE, STATE.parent):
+            os.chmod(folder, 0o755)
         shutil.chown(self.home, self.user, self.user)
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.runtime_dir, 0o700)
