@@ -17,7 +17,7 @@ if [ "$major" -lt 18 ] || ! command -v npm >/dev/null; then
 fi
 
 # 2. The site theme, rebuilt only when book/theme/ changed.
-stamp=$(cd book/theme && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+stamp=$({ (cd book/theme && find . -type f | LC_ALL=C sort | xargs sha256sum); sha256sum scripts/book.sh; } | sha256sum | cut -c1-16)
 if [ ! -f "$THEME/.built-$stamp" ]; then
   long_step "Building the book's site theme from npm packages into $THEME" "2 to 5 minutes"
   rm -rf "$THEME"
@@ -33,6 +33,8 @@ if [ ! -f "$THEME/.built-$stamp" ]; then
         grep -v "^@import './\(lumino\|nouislider\).css';" "$css/widgets-base.css"; } > "$css/widgets-base.css.new"
       mv "$css/widgets-base.css.new" "$css/widgets-base.css"
     fi
+    # thebe's scripts, which every page loads (they run nothing unless asked to).
+    npx --no-install copy-thebe-assets ./public >/dev/null
     npx --no-install tailwindcss -m -i ./styles/app.css -o app/styles/app.css 2>/dev/null
     npx --no-install remix build >/dev/null
   ) || { echo "Could not build the book's theme in $THEME: read the npm output above (the npm registry must be reachable)." >&2; exit 1; }

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -85,6 +86,16 @@ class StaticServer:
         if "Serving HTTP" not in line:
             self.stop()
             raise RuntimeError(f"the static server did not start: {line!r}")
+        # Its request log goes on in a thread (a full pipe would stall the server).
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self._log = threading.Thread(target=self._drain, daemon=True)
+        self._log.start()
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        with (SHOTS / "server.log").open("w") as log:
+            for line in self.proc.stdout:
+                log.write(line)
 
     def chromium(self, home: Path) -> Path:
         if not self.isolated:
@@ -110,6 +121,9 @@ def site() -> Iterator[StaticServer]:
     if not (SITE / "index.html").exists():
         pytest.fail(f"no built book in {SITE.relative_to(ROOT)}: run `make book` first.",
                     pytrace=False)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
     server = StaticServer()
     yield server
     server.stop()
@@ -139,13 +153,13 @@ def reader(site: StaticServer):
             notes["outside"].append(request.url)
 
     context.on("request", on_request)
+    context.on("response", lambda r: r.status >= 400 and notes["errors"].append(
+        f"HTTP {r.status} for {r.url}"))
     page = context.pages[0] if context.pages else context.new_page()
     page.on("console", lambda msg: msg.type == "error" and notes["errors"].append(
         f"{page.url}: {msg.text}"))
     page.on("pageerror", lambda exc: notes["errors"].append(f"{page.url}: {exc}"))
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
     yield page, notes
     context.close()
     driver.stop()

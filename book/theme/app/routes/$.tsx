@@ -1,3 +1,4 @@
+import katexCss from 'katex/dist/katex.min.css';
 import {
   json,
   type V2_MetaFunction,
@@ -6,7 +7,6 @@ import {
 } from '@remix-run/node';
 import { getProject, isFlatSite, type PageLoader } from '@myst-theme/common';
 import {
-  KatexCSS,
   useOutlineHeight,
   useSidebarHeight,
   PrimaryNavigation,
@@ -60,7 +60,7 @@ export const meta: V2_MetaFunction<typeof loader> = ({ data, matches, location }
   });
 };
 
-export const links: LinksFunction = () => [KatexCSS];
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: katexCss }];
 
 export const loader: LoaderFunction = async ({ params, request }) => {
   const [first, ...rest] = new URL(request.url).pathname.slice(1).split('/');
