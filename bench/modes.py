@@ -8,7 +8,7 @@ most 0.6x the four raw CLI runs in sequence.
 
 Raw side: `docker run --rm --network MODE IMAGE ip addr` (container mode joins
 a running course container). Helper side: `Lab.run_in_mode(mode)` and
-`Lab.run_all_modes()` on a Lab that is already open (image built, host-mode
+`run_all_modes(Lab)` on a Lab that is already open (image built, host-mode
 probe running), in two states:
   cold  every call starts its containers;
   warm  after `lab.keep_warm()`, as the chapter 03 explorer does: a spare
@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from course_helpers import Lab  # noqa: E402
+from course_helpers.modes import run_all_modes
 
 MODES = ("bridge", "host", "none", "container")
 TARGETS = {"one": 1.2, "all": 0.6}
@@ -74,11 +75,11 @@ def main() -> int:
             timed(lambda: [raw(lab.image, networks[m]) for m in MODES])
             for _ in range(args.repeat))
         cold = {m: one_mode(lab, m, target, args.repeat) for m in MODES}
-        cold_all = statistics.median(timed(lab.run_all_modes) for _ in range(args.repeat))
+        cold_all = statistics.median(timed(lambda: run_all_modes(lab)) for _ in range(args.repeat))
         lab.keep_warm()
-        lab.run_all_modes()  # the first call hands out the first spares
+        run_all_modes(lab)  # the first call hands out the first spares
         warm = {m: one_mode(lab, m, target, args.repeat) for m in MODES}
-        warm_all = statistics.median(timed(lab.run_all_modes) for _ in range(args.repeat))
+        warm_all = statistics.median(timed(lambda: run_all_modes(lab)) for _ in range(args.repeat))
 
     def verdict(ratio: float, key: str) -> str:
         return "ok" if ratio <= TARGETS[key] else "MISSED"

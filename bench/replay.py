@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_helpers.record import execute, notebooks  # noqa: E402
+from course_helpers.core.record import execute, notebooks  # noqa: E402
 
 TARGET_SECONDS = 20.0
 ENV = {"COURSE_BACKEND": "replay", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}

@@ -1,26 +1,46 @@
 """Helpers for the course *Docker Networking, hands-on*.
 
-Each chapter notebook imports what it needs from here; every helper's
-docstring names the chapter that introduces it and the ``docker`` command it
-mirrors.
+Notebooks import ``Lab``, the errors and ``parse_ip_addr`` from here, and the
+lesson modules by name (``from course_helpers import hostview``). Every lesson
+module's docstring names the chapter that introduces it; every helper's names
+the ``docker`` command it mirrors. The machinery lives in :mod:`course_helpers.core`,
+every drawing in :mod:`course_helpers.figures`.
 """
 
-from .engine import connect
-from .errors import BadInput, CourseError, DockerRefused, EngineUnavailable, ParseError
+import importlib
+import sys
+
+from .core.engine import connect
+from .core.errors import (
+    BadInput,
+    CommandFailed,
+    CommandTimedOut,
+    CourseError,
+    DockerRefused,
+    EngineUnavailable,
+    ImageUnavailable,
+    ParseError,
+)
+from .core.lab import Lab
 from .ipaddr import Address, Interface, parse_ip_addr
-from .lab import Lab
-from .modes import MODES, ModeSnapshot
+
+#: Former homes of core modules, still importable (``course_helpers.replay``) for code
+#: outside the package that has not moved to ``course_helpers.core.replay`` yet.
+COMPATIBLE = ("engine", "errors", "sessions", "replay", "record")
+for _name in COMPATIBLE:
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f".core.{_name}", __name__)
 
 __all__ = [
-    "MODES",
     "Address",
     "BadInput",
+    "CommandFailed",
+    "CommandTimedOut",
     "CourseError",
     "DockerRefused",
     "EngineUnavailable",
+    "ImageUnavailable",
     "Interface",
     "Lab",
-    "ModeSnapshot",
     "ParseError",
     "connect",
     "parse_ip_addr",

@@ -30,12 +30,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import CourseError, as_clause
+from .core.errors import CourseError, as_clause
 
 
 def _doctor() -> int:
-    from .engine import connect, engine_address
-    from .image import REPOSITORY, local_course_image
+    from .core.engine import connect, engine_address
+    from .core.image import REPOSITORY, local_course_image
 
     client = connect()
     version = client.version()
@@ -46,8 +46,8 @@ def _doctor() -> int:
 
 
 def _image() -> int:
-    from .engine import connect
-    from .image import ensure_image
+    from .core.engine import connect
+    from .core.image import ensure_image
 
     print(f"course image ready: {ensure_image(connect())}")
     return 0
@@ -56,8 +56,8 @@ def _image() -> int:
 def _cleanup(dry_run: bool) -> int:
     """Similar to ``docker rm -f ID…; docker network rm ID…`` for the course objects of
     sessions that have ended; prints one line per object."""
-    from .engine import connect, refusal_fix
-    from .sessions import find_orphans, forget_session, remove_orphans, stale_lock_files
+    from .core.engine import connect, refusal_fix
+    from .core.sessions import find_orphans, forget_session, remove_orphans, stale_lock_files
 
     client = connect()
     orphans = find_orphans(client)
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "image":
             return _image()
         if args.command == "record":
-            from .record import record_all
+            from .core.record import record_all
 
             return record_all(args.out)
         return _cleanup(args.dry_run)

@@ -36,15 +36,15 @@ from urllib.parse import urlsplit
 
 import docker
 
-from .architecture import read_proc
-from .engine import translated
-from .errors import CourseError
-from .httplog import LoggingProxy
-from .replay import recorded, replayable
-from .sessions import LABEL_SESSION
+from .core.engine import translated
+from .core.errors import CourseError
+from .core.httplog import LoggingProxy
+from .core.procfs import read_proc
+from .core.replay import recorded, replayable
+from .core.sessions import LABEL_SESSION
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
 
 VIA_CLI = "docker CLI through a logging proxy"
 VIA_SDK = "Docker SDK for Python (no docker CLI found), requests read from its response hook"
@@ -167,6 +167,15 @@ class RunTrace:
     def actions(self) -> list[str]:
         """The events' actions, in order (``create``, ``attach``, ``start`` …)."""
         return [e.action for e in self.events]
+
+    @property
+    def versions_after_ping(self) -> set[str]:
+        """The API versions in the paths of every call after the first ping."""
+        return {c.version for c in self.calls[1:]}
+
+    def between(self, first: ApiCall, last: ApiCall) -> int:
+        """How many calls came after ``first`` and before ``last``."""
+        return sum(1 for c in self.calls if first.seq < c.seq < last.seq)
 
 
 def api_tuple(version: str) -> tuple[int, ...]:
@@ -302,7 +311,7 @@ def cli_args(lab: Lab, name: str) -> list[str]:
     It carries the session's labels and the course limits, has no network and
     runs ``true``, so it exits at once and ``--rm`` removes it.
     """
-    from .lab import MEM_LIMIT, PIDS_LIMIT
+    from .core.lab import MEM_LIMIT, PIDS_LIMIT
 
     args = ["docker", "run", "--rm", "--network", "none", "--name", name]
     for key, value in lab.labels.items():
@@ -328,8 +337,8 @@ def trace_docker_run(lab: Lab) -> RunTrace:
     Raises:
         CourseError: the run failed or timed out (its output is in the message).
     """
-    lab._check_open()
-    name = lab.name("traced")
+    lab.ensure_open()
+    name = lab.new_name("traced")
     docker_cli = shutil.which("docker")
     upstream = engine_socket(lab)
     with translated("watch the engine's events"):
@@ -418,7 +427,7 @@ def _run_cli(lab: Lab, name: str, docker_cli: str, upstream: str) -> _Run:
 
 
 def _run_sdk(lab: Lab, name: str) -> _Run:
-    from .lab import MEM_LIMIT, PIDS_LIMIT
+    from .core.lab import MEM_LIMIT, PIDS_LIMIT
 
     api = lab.client.api
     seen: list[tuple[str, str, int | None, int]] = []

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import firewall
-from .engine import translated
-from .replay import recorded, replayable
+from .core import firewall
+from .core.engine import translated
+from .core.procfs import Proc, ancestors, read_proc
+from .core.replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import ContainerRef, Lab
+    from .core.lab import ContainerRef, Lab
 
 #: The storage "driver-type" ``docker info`` reports when containerd's image store is in use.
 SNAPSHOTTER_TYPE = "io.containerd.snapshotter.v1"
@@ -178,40 +179,15 @@ def shim_binary_for(runtime: str) -> str:
     return runtime
 
 
+def runc_shim(stack: EngineStack) -> str:
+    """The shim program of the engine's runc runtime (``containerd-shim-runc-v2``), from
+    the runtimes ``docker info`` lists."""
+    runtime = next((r for r in stack.runtimes if r.startswith("io.containerd.runc")),
+                   "io.containerd.runc.v2")
+    return shim_binary_for(runtime)
+
+
 # -- processes on the engine's host ---------------------------------------------
-
-@dataclass(frozen=True)
-class Proc:
-    """One process, as ``/proc/PID`` describes it."""
-
-    pid: int
-    ppid: int
-    name: str
-    argv: tuple[str, ...]
-
-
-def read_proc(root: str | Path = "/proc") -> dict[int, Proc]:
-    """Every process visible in ``root``. Similar to ``ps -eo pid,ppid,comm,args``.
-
-    Processes that vanish while being read, or may not be read, are skipped.
-    """
-    procs = {}
-    for entry in Path(root).iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-        procs[int(entry.name)] = Proc(
-            pid=int(entry.name), ppid=int(fields.get("PPid", "0").strip() or 0),
-            name=fields.get("Name", "").strip(),
-            argv=tuple(a.decode(errors="replace") for a in argv if a),
-        )
-    return procs
-
 
 @replayable
 @dataclass(frozen=True)
@@ -253,16 +229,6 @@ class ProcessChain:
     shim_parent_pid: int = 0
     init_name: str = ""
     shim_adopted: bool = False
-
-
-def ancestors(procs: dict[int, Proc], pid: int) -> list[int]:
-    """The pids above ``pid`` (its parent, that one's parent …, up to PID 1), nearest first."""
-    found: list[int] = []
-    current = procs.get(pid)
-    while current is not None and current.ppid and current.ppid not in found:
-        found.append(current.ppid)
-        current = procs.get(current.ppid)
-    return found
 
 
 def chain_from(procs: dict[int, Proc], container_pid: int, container_id: str,

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import firewall
-from .architecture import read_proc
-from .engine import translated
-from .errors import BadInput
-from .replay import recorded, replayable
+from .core import firewall
+from .core.engine import translated
+from .core.errors import BadInput
+from .core.procfs import read_proc
+from .core.replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import ContainerRef, Lab
+    from .core.lab import ContainerRef, Lab
     from .playground import Member
 
 #: Where Docker's embedded DNS server answers inside a container on a user-defined network.

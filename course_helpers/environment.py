@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .engine import translated
-from .replay import recorded, replayable
+from .core.engine import translated
+from .core.replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
 
 
 @replayable
@@ -150,7 +150,7 @@ def course_image(lab: Lab) -> ImageFacts:
 
     Similar to ``docker image inspect IMAGE`` plus ``docker history IMAGE``.
     """
-    from .image import IMAGE_LABEL
+    from .core.image import IMAGE_LABEL
 
     with translated("inspect the course image"):
         data = lab.client.api.inspect_image(lab.image)
@@ -180,7 +180,7 @@ def session_containers(lab: Lab) -> list[str]:
     Returns:
         The names, sorted.
     """
-    from .sessions import course_selector
+    from .core.sessions import course_selector
 
     with translated("list this session's containers"):
         found = lab.client.api.containers(all=True, filters=course_selector(lab.session))

@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .engine import translated
-from .errors import BadInput, CommandFailed
+from .core.engine import translated
+from .core.errors import BadInput, CommandFailed
+from .core.replay import recorded, replayable
 from .ipaddr import Interface, by_index
-from .replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
 
 #: Kinds of interface, in the order the chapter shows them (see ``Interface.kind``).
 KINDS = ("loopback", "nic", "bridge", "veth", "virtual")
@@ -277,8 +277,18 @@ def host_devtype(lab: Lab, name: str) -> str | None:
         except CommandFailed:
             return None
 
-    text = lab._with_probe(read)
+    text = lab.with_host_probe(read)
     return None if text is None else parse_uevent(text).get("DEVTYPE", "")
+
+
+def plugged_into(ends: CableEnds | None, bridges: list[DockerBridge]) -> DockerBridge | None:
+    """The Docker network whose Linux bridge holds the host's end of a cable, else None.
+
+    Similar to ``ip link show VETH`` (its ``master``) beside ``docker network inspect``.
+    """
+    if ends is None:
+        return None
+    return next((b for b in bridges if b.bridge == ends.outside_master), None)
 
 
 def bridge_problems(lab: Lab, bridges: list[DockerBridge],

@@ -11,15 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .engine import translated
-from .errors import BadInput, CourseError, DockerRefused
+from .core.engine import translated
+from .core.errors import BadInput, CourseError
+from .core.replay import recorded, replayable
 from .ipaddr import Interface, by_index, parse_ip_addr
-from .replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from docker.models.containers import Container
-
-    from .lab import ContainerRef, Lab
+    from .core.lab import ContainerRef, Lab
 
 MODES = ("bridge", "host", "none", "container")
 _MARK = "--- course:ip-addr ---"
@@ -155,33 +153,29 @@ def target_ref(target: Any) -> str:
     return ref.strip()
 
 
-def resolve_target(lab: Lab, target: Any) -> Container:
+def resolve_target(lab: Lab, target: Any) -> ContainerRef:
     """The running container to join; never modified, only read.
 
-    Similar to ``docker inspect TARGET``.
+    Similar to ``docker inspect TARGET``: an exact name or a full id, never a prefix.
 
     Raises:
         BadInput: no such container, or it is not running.
     """
-    ref = target_ref(target)
-    try:
-        with translated(f"look up container {ref}"):
-            container = lab.client.containers.get(ref)
-    except DockerRefused as exc:
-        if exc.status != 404:
-            raise
-        raise BadInput(
-            f"There is no container {ref!r} to join: start it first (`docker ps -a` lists "
-            "containers; course containers remove themselves when their lifetime ends) or pass "
-            "the name of a running one."
-        ) from None
-    if container.status != "running":
-        raise BadInput(
-            f"Container {container.name} is {container.status}, and only a running container's "
-            f"network can be joined: start it with `docker start {container.name}` or pick "
-            "another target."
-        )
-    return container
+    return lab.running_container(target_ref(target))
+
+
+def check_mode_args(lab: Lab, mode: Any, target: Any = None) -> None:
+    """Refuse a bad mode or target before any engine is asked (the ``check`` of
+    :func:`run_in_mode`)."""
+    mode, target = check_mode(mode, target)
+    if mode == "container":
+        target_ref(target)
+
+
+def check_all_modes_args(lab: Lab, target: Any = None) -> None:
+    """Refuse a bad target before any engine is asked (the ``check`` of :func:`run_all_modes`)."""
+    if target is not None:
+        target_ref(target)
 
 
 def _read(lab: Lab, container: ContainerRef) -> tuple[str, str, list[Interface]]:
@@ -191,7 +185,7 @@ def _read(lab: Lab, container: ContainerRef) -> tuple[str, str, list[Interface]]
     return netns.strip(), hostname.strip(), parse_ip_addr(body)
 
 
-def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: Container | None,
+def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: ContainerRef | None,
               host_ifaces: list[Interface] | None,
               reading: tuple[str, str, list[Interface]] | None = None) -> ModeSnapshot:
     netns, hostname, interfaces = reading or _read(lab, container)
@@ -221,10 +215,10 @@ def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: Container | 
 def _discard(lab: Lab, started: list[ContainerRef]) -> None:
     """Remove what a failed snapshot started (never the Lab's host probe)."""
     for ref in started:
-        if ref != lab._probe:
-            lab._remove_quietly(ref.id)
+        lab.discard(ref)
 
 
+@recorded(check=check_mode_args)
 def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     """Start a container in ``mode`` and snapshot what it sees.
 
@@ -248,22 +242,22 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
         DockerRefused: the engine refused; what this call started is removed again.
     """
     mode, target = check_mode(mode, target)
-    lab._check_open()
+    lab.ensure_open()
     if mode == "host":
-        return lab._with_probe(lambda probe: _snapshot(lab, mode, probe, None, None))
+        return lab.with_host_probe(lambda probe: _snapshot(lab, mode, probe, None, None))
     joined = resolve_target(lab, target) if mode == "container" else None
     network_mode = f"container:{joined.id}" if joined else mode
     started: list[ContainerRef] = []
     try:
         if mode == "none":
-            started.append(lab._take(mode))
+            started.append(lab.container_for_mode(mode))
             return _snapshot(lab, mode, started[0], joined, None)
         with ThreadPoolExecutor(max_workers=2) as pool:
             probe = pool.submit(lab.host_probe)  # starts alongside, if not running yet
             if mode == "container":
                 # The joined namespace exists already: read the host side meanwhile.
                 host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
-            started.append(lab._take(mode) if mode == "bridge"
+            started.append(lab.container_for_mode(mode) if mode == "bridge"
                            else lab.start_container(mode, network_mode=network_mode))
             if mode == "bridge":
                 # Read the host side only once the container runs: its veth must be in place.
@@ -275,6 +269,7 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
         raise
 
 
+@recorded(check=check_all_modes_args)
 def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
     """Snapshots of all four modes, started side by side.
 
@@ -287,15 +282,15 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
         BadInput: a target that is missing or not running.
         DockerRefused: the engine refused; what this call started is removed again.
     """
-    lab._check_open()
+    lab.ensure_open()
     joined = resolve_target(lab, target) if target is not None else None
     started: list[ContainerRef] = []
     none = None
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
             probe = pool.submit(lab.host_probe)
-            none = pool.submit(lab._take, "none")
-            bridge = lab._take("bridge")
+            none = pool.submit(lab.container_for_mode, "none")
+            bridge = lab.container_for_mode("bridge")
             started.append(bridge)
             joined = joined or bridge
             joiner = lab.start_container("container", network_mode=f"container:{joined.id}")
@@ -492,7 +487,7 @@ def host_mode_server(lab: Lab) -> HostModeServer:
     Raises:
         CourseError: every port of :data:`HOST_PORTS` is taken, or the engine refused.
     """
-    from .errors import CommandFailed
+    from .core.errors import CommandFailed
 
     host_ip, host_port, container_port = ASKED_MAPPING
     seen: list[tuple[str, str, dict[str, Any]]] = []
@@ -576,7 +571,7 @@ def dnat_rules(lab: Lab, server: HostModeServer) -> DnatView:
         The view; ``readable=False`` with the reason when this notebook is not
         root on the engine's host (Docker Desktop, a remote or rootless engine).
     """
-    from . import firewall
+    from .core import firewall
 
     with translated(f"inspect {server.container}"):
         pid = int(lab.client.api.inspect_container(server.container_id)["State"].get("Pid") or 0)

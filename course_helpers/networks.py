@@ -1,10 +1,11 @@
 """docker0 and the ``docker network`` commands: ls, inspect, create, rm.
 
-Introduced in chapter 02 (docker0 与常用基本命令: docker0 and the basic commands).
+Introduced in chapter 01 (a container's default route); chapter 02 (docker0 与常用基本命令:
+docker0 and the basic commands) teaches the rest.
 Similar to ``docker network ls`` and ``docker network inspect NAME``; creating
 and removing networks goes through :meth:`Lab.create_network`,
-:meth:`Lab.remove_network` and :meth:`Lab.try_remove_network` (which shows
-Docker refusing to remove a default network or one still in use). Also one
+:meth:`Lab.remove_network`; :func:`try_remove_network` shows Docker refusing to
+remove a default network or one still in use. Also one
 ping between the host and a container across docker0, and the HTTP requests a
 removal attempt sends.
 """
@@ -17,13 +18,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .engine import translated
-from .errors import BadInput, CommandFailed, CourseError
+from .core import sessions
+from .core.engine import translated
+from .core.errors import BadInput, CommandFailed, CourseError
+from .core.lab import NetworkRef
+from .core.options import DEFAULT_NETWORKS, check_network_ref
+from .core.replay import recorded, replayable
 from .ipaddr import Interface, by_index
-from .replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
 
 
 @replayable
@@ -287,7 +291,7 @@ def attempt_removal(lab: Lab, network: Any) -> RemovalAttempt:
 
     Args:
         lab: the session that asks.
-        network: a name, an id, or a :class:`~course_helpers.lab.NetworkRef`.
+        network: a name, an id, or a :class:`~course_helpers.core.lab.NetworkRef`.
 
     Returns:
         A :class:`RemovalAttempt`; a refusal is recorded in ``outcome``, not raised.
@@ -301,13 +305,68 @@ def attempt_removal(lab: Lab, network: Any) -> RemovalAttempt:
     hooks = lab.client.api.hooks.setdefault("response", [])
     hooks.append(hook)
     try:
-        outcome = f"removed {lab.try_remove_network(network)}"
+        outcome = f"removed {try_remove_network(lab, network)}"
     except CourseError as exc:
         outcome = f"{type(exc).__name__}: {exc}"
     finally:
         hooks.remove(hook)
     shown = network if isinstance(network, str) else getattr(network, "name", str(network))
     return RemovalAttempt(network=shown, requests=tuple(seen), outcome=outcome)
+
+
+@recorded(check=check_network_ref)
+def try_remove_network(lab: Lab, network: Any) -> str:
+    """Ask Docker to remove a network, to see what it answers. Similar to ``docker network rm``.
+
+    Only two kinds of network are ever sent to Docker: the three default ones
+    (``bridge``, ``host``, ``none``: Docker refuses, and that refusal is the lesson)
+    and networks this Lab created (removed by full id). Anything else, a learner's
+    own network above all, is refused before Docker is asked.
+
+    Args:
+        lab: the session.
+        network: a name, an id, or a :class:`~course_helpers.core.lab.NetworkRef`.
+
+    Returns:
+        The removed network's name, as ``docker network rm`` prints it.
+
+    Raises:
+        DockerRefused: Docker refused; ``reason`` holds its words ("bridge is a
+            pre-defined network and cannot be removed", "… has active endpoints").
+        BadInput: the network is neither a default one nor this Lab's.
+    """
+    lab.ensure_open()
+    ref = network if isinstance(network, str) else getattr(network, "id", None)
+    ref = ref.strip()
+    own = lab.owned_network(ref)
+    if own is not None:
+        lab.remove_network(own.id)
+        return own.name
+    with translated(f"look up network {ref}"):
+        info = lab.client.api.inspect_network(ref)
+    nid, name, labels = info["Id"], info["Name"], info.get("Labels") or {}
+    owner = labels.get(sessions.LABEL_SESSION)
+    ours = labels.get(sessions.LABEL_COURSE) == sessions.COURSE_VALUE
+    if ours and owner == lab.session:
+        # It carries this session's labels (copied onto it by hand, or made by a call that
+        # was interrupted): the course treats it as its own, as close() would.
+        lab.adopt_network(NetworkRef(name, nid))
+        lab.remove_network(nid)
+        return name
+    if DEFAULT_NETWORKS.get(name) == info.get("Driver") and not labels:
+        with translated(f"remove network {name}"):
+            lab.client.api.remove_network(nid)
+        return name
+    if ours and owner:
+        raise BadInput(
+            f"Network {name} belongs to another course session ({owner}), so this Lab will "
+            "not remove it: close that session's Lab, or run `python -m course_helpers "
+            "cleanup` once it has ended."
+        )
+    raise BadInput(
+        f"Network {name} was not created by the course, so the course will not remove it: "
+        f"use `docker network rm {name}` yourself if you mean to."
+    )
 
 
 def tree_text(data: Any, indent: int = 0) -> str:

@@ -19,13 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .engine import translated
-from .errors import BadInput
-from .lab import NetworkRef
-from .replay import recorded, replayable
+from .core.engine import translated
+from .core.errors import BadInput
+from .core.lab import NetworkRef
+from .core.replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
 
 #: The default bridge network's name, as ``docker network ls`` shows it.
 DEFAULT_BRIDGE = "bridge"
@@ -138,7 +138,7 @@ def build_playground(lab: Lab) -> Playground:
     Returns:
         The playground, with every container's address on every network.
     """
-    lab._check_open()
+    lab.ensure_open()
     nets = {role: lab.create_network(role) for role in ("alpha", "beta")}
     roles = {ref.name: role for role, ref in nets.items()}
 

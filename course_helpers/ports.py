@@ -22,17 +22,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import firewall
-from .architecture import read_proc
-from .engine import translated
-from .errors import BadInput, CourseError
+from .core import firewall
+from .core.engine import translated
+from .core.errors import BadInput, CourseError
+from .core.procfs import read_proc
+from .core.replay import recorded, replayable
 from .hostview import bridge_of
 from .networks import ipam_config
 from .playground import DEFAULT_BRIDGE
-from .replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
     from .playground import Playground
 
 #: The port busybox httpd listens on inside the container.

@@ -18,17 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-
-from . import firewall
-from .engine import translated
+from .core import firewall
+from .core.engine import translated
+from .core.replay import recorded, replayable
 from .hostview import bridge_of
-from .replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .core.lab import Lab
     from .playground import Member, Playground
 
 
@@ -150,81 +146,6 @@ def by_address(playground: Playground, pings: list[Ping]) -> tuple[
     cells = [[None if m.role == role else outcome.get((m.role, role, net)) for role, net in columns]
              for m in playground.members]
     return [m.label for m in playground.members], columns, cells
-
-
-class _ReachFigure(Figure):
-    """A Figure whose text form names the drawing, not its size (nbval compares that text)."""
-
-    def __repr__(self) -> str:
-        return "<Figure: reachability by address>"
-
-
-#: How a cell is drawn: symbol, colour, ink, legend text (Okabe-Ito, as in ``plots``).
-_CELL = {
-    True: ("✓", "#009E73", "white", "✓ reached"),
-    False: ("✗", "#D55E00", "white", "✗ not reached"),
-    None: ("self", "#E5E5E5", "black", "self: its own address (not pinged)"),
-}
-
-
-def draw_by_address(playground: Playground, pings: list[Ping],
-                    title: str = "Who can ping which address") -> Figure:
-    """A grid of ping results: row = the container that pinged, column = one address.
-
-    Similar to the matrix of :func:`course_helpers.plots.reachability_matrix`, but a
-    container on two networks gets one column per address, so the grid shows that
-    ``a`` reaches ``ab`` at its ``alpha`` address and not at its ``beta`` one. Each cell
-    carries a symbol as well as its colour.
-
-    Args:
-        playground: :func:`course_helpers.playground.build_playground`.
-        pings: :func:`ping_all`.
-        title: the figure's title.
-
-    Returns:
-        The figure (its text form names the drawing, not its size).
-    """
-    rows, columns, cells = by_address(playground, pings)
-    n_rows, n_cols, cell = len(rows), len(columns), 0.55
-    label_w = 0.07 * max(len(r) for r in rows) + 0.3
-    width, height = label_w + n_cols * cell + 0.4, n_rows * cell + 1.9
-    fig = plt.figure(figsize=(width, height), FigureClass=_ReachFigure)
-    ax = fig.add_axes((label_w / width, 0.75 / height, n_cols * cell / width,
-                       n_rows * cell / height))
-    for i, row in enumerate(cells):
-        for j, value in enumerate(row):
-            symbol, colour, ink, _ = _CELL[value]
-            ax.add_patch(Rectangle((j, n_rows - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
-                                   gid=f"cell:{i}:{j}"))
-            ax.text(j + 0.5, n_rows - 0.5 - i, symbol, ha="center", va="center",
-                    fontsize=13 if value is not None else 7, weight="bold", color=ink,
-                    gid=f"mark:{i}:{j}")
-    groups: dict[str, list[int]] = {}
-    for j, (_, net) in enumerate(columns):
-        groups.setdefault(net, []).append(j)
-    for net, js in groups.items():
-        ax.text((js[0] + js[-1] + 1) / 2, n_rows + 0.75, f"on {net}", ha="center", va="bottom",
-                fontsize=7.5, weight="bold")
-        ax.plot([js[0] + 0.08, js[-1] + 0.92], [n_rows + 0.7] * 2, color="black", lw=0.8,
-                clip_on=False)
-        if js[0]:
-            ax.axvline(js[0], color="black", lw=1.2)
-    ax.set_xlim(0, n_cols)
-    ax.set_ylim(0, n_rows)
-    ax.set_xticks([j + 0.5 for j in range(n_cols)], [role for role, _ in columns], fontsize=7.5)
-    ax.set_yticks([n_rows - 0.5 - i for i in range(n_rows)], rows, fontsize=7.5)
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    fig.text(0.1 / width, 1 - 0.45 / height, "row: who pinged\ncolumn: whose address",
-             fontsize=6.5, va="top", style="italic")
-    handles = [Patch(fc=c, ec="black", label=lab) for _, c, _, lab in _CELL.values()]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=6.5, frameon=False,
-               handlelength=1.6, columnspacing=1.0)
-    fig.suptitle(title, fontsize=10, weight="bold", x=0.1 / width, y=1 - 0.1 / height,
-                 ha="left", va="top")
-    return fig
 
 
 @replayable

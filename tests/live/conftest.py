@@ -27,7 +27,7 @@ from typing import Any
 import docker
 import pytest
 
-from course_helpers.sessions import _lock_path, course_selector, forget_session, session_alive
+from course_helpers.core.sessions import course_selector, forget_session, lock_path, session_alive
 
 PYTHON = sys.executable
 #: Bound for anything a test waits for (a daemon starting, a child printing).
@@ -113,7 +113,7 @@ def faults(request, docker_client):
         for oid in left:
             with contextlib.suppress(docker.errors.NotFound):
                 docker_client.api.remove_network(oid)
-        if _lock_path(session).exists() and not session_alive(session):
+        if lock_path(session).exists() and not session_alive(session):
             ledger.leaked.append(f"the lock file of ended session {session}")
             forget_session(session)
     assert not ledger.leaked, f"objects leaked: {ledger.leaked}"
@@ -295,7 +295,7 @@ class Learner:
 @pytest.fixture
 def learner(docker_client, faults):
     """A learner working by hand on the shared engine; their objects are removed afterwards."""
-    from course_helpers.image import ensure_image
+    from course_helpers.core.image import ensure_image
 
     person = Learner(docker_client, ensure_image(docker_client))
     yield person

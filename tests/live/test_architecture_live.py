@@ -18,8 +18,8 @@ import pytest
 from course_helpers import apitrace
 from course_helpers.apitrace import VIA_CLI, VIA_SDK, daemon_process, trace_docker_run
 from course_helpers.architecture import engine_stack, process_chain, shim_binary_for
-from course_helpers.errors import CourseError, DockerRefused
-from course_helpers.sessions import LABEL_SESSION
+from course_helpers.core.errors import CourseError, DockerRefused
+from course_helpers.core.sessions import LABEL_SESSION
 
 pytestmark = pytest.mark.live
 
@@ -155,7 +155,7 @@ def test_the_process_chain_of_a_running_container(lab, docker_client):
 
 
 def test_a_refused_run_raises_one_sentence_and_leaves_nothing(lab, docker_client, monkeypatch):
-    import course_helpers.lab as labmod
+    import course_helpers.core.lab as labmod
 
     monkeypatch.setattr(labmod, "MEM_LIMIT", "1k")  # below Docker's minimum: refused at create
     before = proxy_dirs()

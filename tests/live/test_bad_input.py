@@ -27,11 +27,11 @@ from pathlib import Path
 import pytest
 
 from course_helpers import Lab, parse_ip_addr
-from course_helpers import image as image_module
-from course_helpers import lab as lab_module
-from course_helpers import sessions as sessions_module
-from course_helpers.engine import connect
-from course_helpers.errors import (
+from course_helpers.core import image as image_module
+from course_helpers.core import lab as lab_module
+from course_helpers.core import sessions as sessions_module
+from course_helpers.core.engine import connect
+from course_helpers.core.errors import (
     BadInput,
     CommandTimedOut,
     DockerRefused,
@@ -39,8 +39,10 @@ from course_helpers.errors import (
     ImageUnavailable,
     ParseError,
 )
-from course_helpers.image import REPOSITORY, ensure_image
-from course_helpers.sessions import LABEL_COURSE, SessionLock, labels_for, session_alive
+from course_helpers.core.image import REPOSITORY, ensure_image
+from course_helpers.core.sessions import LABEL_COURSE, SessionLock, labels_for, session_alive
+from course_helpers.modes import run_all_modes
+from course_helpers.networks import try_remove_network
 
 pytestmark = pytest.mark.live
 
@@ -92,7 +94,7 @@ def test_container_mode_with_a_missing_target(tracked_lab, refused):
     gone = f"dnc-{tracked_lab.session}-missing-1"
     for call in (lambda: tracked_lab.run_in_mode("container", target=gone),
                  lambda: tracked_lab.run_in_mode(f"container:{gone}"),
-                 lambda: tracked_lab.run_all_modes(target=gone)):
+                 lambda: run_all_modes(tracked_lab, target=gone)):
         refused(tracked_lab, BadInput, call, f"There is no container '{gone}'", "start it first")
     refused(tracked_lab, BadInput, lambda: tracked_lab.run_in_mode("container", target=42),
             "cannot be a target", "pass a running container's name or id")
@@ -113,7 +115,7 @@ def test_container_mode_with_a_stopped_target(tracked_lab, refused, learner, doc
 
 
 def test_a_container_cannot_be_its_own_target(tracked_lab, refused):
-    name = tracked_lab.name("self")
+    name = tracked_lab.new_name("self")
     refused(tracked_lab, BadInput,
             lambda: tracked_lab.start_container("self", name=name,
                                                 network_mode=f"container:{name}"),
@@ -135,7 +137,7 @@ def test_removing_a_default_network(tracked_lab, refused, docker_client, name):
     network_id = docker_client.api.inspect_network(name)["Id"]
     for ref in (name, network_id):
         err = refused(tracked_lab, DockerRefused,
-                      lambda ref=ref: tracked_lab.try_remove_network(ref),
+                      lambda ref=ref: try_remove_network(tracked_lab, ref),
                       f"Docker refused to remove network {name}",
                       "remove a network you created instead")
         assert err.status == 403
@@ -149,15 +151,15 @@ def test_removing_a_default_network(tracked_lab, refused, docker_client, name):
 def test_removing_a_network_with_active_endpoints(tracked_lab, refused, docker_client):
     net = tracked_lab.create_network("busy")
     ref = tracked_lab.start_container("endpoint", network_mode=net.id)
-    for call in (lambda: tracked_lab.try_remove_network(net),
-                 lambda: tracked_lab.try_remove_network(net.name),
+    for call in (lambda: try_remove_network(tracked_lab, net),
+                 lambda: try_remove_network(tracked_lab, net.name),
                  lambda: tracked_lab.remove_network(net)):
         err = refused(tracked_lab, DockerRefused, call, "has active endpoints",
                       "disconnect or remove the containers attached to it first")
         assert err.status == 403
     assert docker_client.api.inspect_container(ref.id)["State"]["Running"]
     tracked_lab.remove_container(ref)  # once empty, Docker lets it go
-    assert tracked_lab.try_remove_network(net) == net.name
+    assert try_remove_network(tracked_lab, net) == net.name
 
 
 def test_the_learners_and_other_sessions_networks_are_never_sent_to_docker(
@@ -167,11 +169,11 @@ def test_the_learners_and_other_sessions_networks_are_never_sent_to_docker(
     foreign = SessionLock()
     try:
         other = learner.network(f"dnc-{foreign.session}-net-1", labels=labels_for(foreign.session))
-        refused(tracked_lab, BadInput, lambda: tracked_lab.try_remove_network(theirs),
+        refused(tracked_lab, BadInput, lambda: try_remove_network(tracked_lab, theirs),
                 "was not created by the course", "docker network rm")
-        refused(tracked_lab, BadInput, lambda: tracked_lab.try_remove_network(other),
+        refused(tracked_lab, BadInput, lambda: try_remove_network(tracked_lab, other),
                 f"belongs to another course session ({foreign.session})", "close that session")
-        refused(tracked_lab, BadInput, lambda: tracked_lab.try_remove_network(""),
+        refused(tracked_lab, BadInput, lambda: try_remove_network(tracked_lab, ""),
                 "does not name a network", "pass a network's name or id")
     finally:
         foreign.release()
@@ -196,7 +198,7 @@ def test_name_conflicts(tracked_lab, refused, learner, docker_client):
     assert docker_client.api.inspect_network(their_net)["Id"] == their_net
 
     # A generated name a learner took by hand is skipped, not fought over.
-    taken = tracked_lab.name("web")
+    taken = tracked_lab.new_name("web")
     stem, number = taken.rsplit("-", 1)
     lookalike = learner.container(f"{stem}-{int(number) + 1}", start=False)
     ref = tracked_lab.start_container("web", network_mode="none")
@@ -223,7 +225,7 @@ def test_no_engine(refused, kit, faults, monkeypatch, host):
 LEARNER_PROBE = r"""
 import json
 from course_helpers import Lab, connect
-from course_helpers.errors import CourseError
+from course_helpers.core.errors import CourseError
 out = []
 for call in (connect, lambda: Lab("test", backend="live")):
     try:
@@ -471,7 +473,7 @@ def test_copying_the_course_labels_makes_it_the_sessions_own(tracked_lab, docker
     session's" (what the Lab docstring and `python -m course_helpers --help` say)."""
     nid = docker_client.api.create_network(f"copied-{tracked_lab.session}",
                                            labels=tracked_lab.labels)["Id"]
-    assert tracked_lab.try_remove_network(nid) == f"copied-{tracked_lab.session}"
+    assert try_remove_network(tracked_lab, nid) == f"copied-{tracked_lab.session}"
     assert not kit_exists(docker_client, nid)
 
 

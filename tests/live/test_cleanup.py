@@ -18,8 +18,10 @@ import pytest
 
 from course_helpers import Lab
 from course_helpers import modes as modes_module
-from course_helpers.errors import CommandFailed
-from course_helpers.sessions import SessionLock, labels_for, session_alive
+from course_helpers.core.errors import CommandFailed
+from course_helpers.core.lab import ContainerRef
+from course_helpers.core.sessions import SessionLock, labels_for, lock_path, session_alive
+from course_helpers.modes import run_all_modes
 
 pytestmark = pytest.mark.live
 
@@ -51,7 +53,7 @@ def test_a_normal_session_leaves_nothing_and_spares_lookalikes(kit, docker_clien
               learner.container(f"dnc-{lab.session}-forged-1", start=False,
                                 labels=labels_for(foreign.session))]
     with lab:
-        snaps = lab.run_all_modes()
+        snaps = run_all_modes(lab)
         net = lab.create_network("net")
         lab.start_container("web", network_mode=net.id)
         made = kit.course_objects(docker_client, lab.session)
@@ -59,7 +61,7 @@ def test_a_normal_session_leaves_nothing_and_spares_lookalikes(kit, docker_clien
         assert not set(theirs) & set(made)
         assert session_alive(lab.session)
     assert_gone(kit, docker_client, lab)
-    assert not lab._lock.path.exists(), "the lock file outlived a clean close"
+    assert not lock_path(lab.session).exists(), "the lock file outlived a clean close"
     assert all(kit.exists(docker_client, oid) for oid in theirs), "a learner's object went"
     lab.close()  # idempotent
 
@@ -90,7 +92,9 @@ def test_a_helper_that_fails_after_starting_a_container_removes_it(kit, docker_c
             faults.inject()
             after = kit.course_objects(docker_client, lab.session)
             # Only the Lab's host probe (kept for the session) may have appeared.
-            assert set(after) - set(before) <= ({lab._probe.id} if lab._probe else set())
+            new = {cid for cid in set(after) - set(before)
+                   if not lab.is_host_probe(ContainerRef("probe?", cid))}
+            assert new == set(), f"a failed snapshot left {new}"
     assert_gone(kit, docker_client, lab)
 
 

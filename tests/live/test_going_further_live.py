@@ -13,7 +13,7 @@ import pytest
 
 from course_helpers import dns, ports, reach
 from course_helpers.architecture import version_at_least
-from course_helpers.errors import BadInput
+from course_helpers.core.errors import BadInput
 from course_helpers.playground import build_playground
 
 pytestmark = pytest.mark.live

@@ -23,6 +23,7 @@ from course_helpers.modes import (
     container_files,
     dnat_rules,
     host_mode_server,
+    run_all_modes,
     same_files,
 )
 
@@ -104,7 +105,7 @@ def test_container_mode_does_not_share_processes(lab):
 
 
 def test_all_modes_side_by_side(lab):
-    snaps = lab.run_all_modes()
+    snaps = run_all_modes(lab)
     assert set(snaps) == {"bridge", "host", "none", "container"}
     assert snaps["none"].names == ["lo"]
     assert snaps["container"].netns == snaps["bridge"].netns

@@ -16,7 +16,9 @@ from types import SimpleNamespace
 import pytest
 
 from course_helpers import DockerRefused, Lab
-from course_helpers.errors import BadInput
+from course_helpers.core.errors import BadInput
+from course_helpers.core.options import DEFAULT_NETWORKS
+from course_helpers.core.replay import Recording
 from course_helpers.hostview import (
     docker_bridges,
     docker_made,
@@ -26,7 +28,6 @@ from course_helpers.hostview import (
     veths_on,
 )
 from course_helpers.ipaddr import by_name
-from course_helpers.lab import DEFAULT_NETWORKS
 from course_helpers.networks import (
     attempt_removal,
     container_networking,
@@ -38,8 +39,8 @@ from course_helpers.networks import (
     ipam_config,
     list_networks,
     ping_once,
+    try_remove_network,
 )
-from course_helpers.replay import Recording
 
 pytestmark = pytest.mark.live
 
@@ -145,7 +146,7 @@ def test_inspect_bridge_agrees_with_docker0(lab, docker_client):
 @pytest.mark.parametrize("name", sorted(DEFAULT_NETWORKS))
 def test_default_networks_cannot_be_removed(lab, docker_client, name):
     with pytest.raises(DockerRefused) as err:
-        lab.try_remove_network(name)
+        try_remove_network(lab, name)
     assert err.value.status == 403
     assert err.value.reason == f"{name} is a pre-defined network and cannot be removed"
     assert str(err.value).count(".") >= 1 and "\n" not in str(err.value)
@@ -155,7 +156,7 @@ def test_default_networks_cannot_be_removed(lab, docker_client, name):
 def test_network_with_active_endpoints_is_refused_then_removed(lab, docker_client):
     net = lab.create_network("busy")
     member = lab.start_container("member", network_mode=net.name)
-    for attempt in (lambda: lab.remove_network(net), lambda: lab.try_remove_network(net.name)):
+    for attempt in (lambda: lab.remove_network(net), lambda: try_remove_network(lab, net.name)):
         with pytest.raises(DockerRefused) as err:
             attempt()
         assert err.value.status == 403
@@ -166,7 +167,7 @@ def test_network_with_active_endpoints_is_refused_then_removed(lab, docker_clien
         assert bool(detail) == named and (member.name in detail) == named, detail
         assert net.id in lab.network_ids
     lab.remove_container(member)
-    lab.try_remove_network(net.name)
+    try_remove_network(lab, net.name)
     assert net.id not in lab.network_ids
     assert net.id not in {n["Id"] for n in docker_client.api.networks()}
 
@@ -176,7 +177,7 @@ def test_try_remove_network_leaves_other_sessions_networks_alone(lab, docker_cli
         foreign = other.create_network("foreign")
         for ref in (foreign.name, foreign.id):
             with pytest.raises(BadInput, match="another course session"):
-                lab.try_remove_network(ref)
+                try_remove_network(lab, ref)
         assert docker_client.api.inspect_network(foreign.id)["Id"] == foreign.id
     assert foreign.id not in {n["Id"] for n in docker_client.api.networks()}, "other Lab leaked"
 
@@ -253,7 +254,7 @@ def test_attempt_removal_shows_every_request(lab, docker_client):
 
 def test_recorded_calls_replay_the_same_answers(lab):
     container = lab.start_container("rec")
-    lab.recorder = Recording({"chapter": "test"})
+    lab.record_into = Recording({"chapter": "test"})
     host = lab.host_interfaces()
     live = {
         "bridges": docker_bridges(lab),
@@ -263,9 +264,9 @@ def test_recorded_calls_replay_the_same_answers(lab):
         "route": default_route(lab, container),
     }
     with pytest.raises(DockerRefused):
-        lab.try_remove_network("none")
-    recording = Recording(lab.recorder.meta, json.loads(json.dumps(lab.recorder.calls)))
-    lab.recorder = None
+        try_remove_network(lab, "none")
+    recording = Recording(lab.record_into.meta, json.loads(json.dumps(lab.record_into.calls)))
+    lab.record_into = None
     replay = SimpleNamespace(backend="replay", recording=recording)
     assert replay_host(replay) == host
     assert docker_bridges(replay) == live["bridges"]
@@ -274,7 +275,7 @@ def test_recorded_calls_replay_the_same_answers(lab):
     assert inspect_network(replay, "bridge") == live["inspect"]
     assert default_route(replay, container) == live["route"]
     with pytest.raises(DockerRefused, match="pre-defined network"):
-        Lab.try_remove_network(replay, "none")
+        try_remove_network(Lab, replay, "none")
 
 
 def replay_host(replay: SimpleNamespace):

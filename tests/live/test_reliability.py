@@ -22,8 +22,8 @@ import docker
 import pytest
 
 from course_helpers import Lab
-from course_helpers.errors import DockerRefused, EngineUnavailable
-from course_helpers.sessions import LABEL_SESSION, SessionLock, labels_for, session_alive
+from course_helpers.core.errors import DockerRefused, EngineUnavailable
+from course_helpers.core.sessions import LABEL_SESSION, SessionLock, labels_for, session_alive
 
 pytestmark = pytest.mark.live
 
@@ -292,9 +292,9 @@ def test_a_session_whose_lock_file_vanished_keeps_its_objects(own_machine, kit, 
                                                                docker_client, faults):
     child = session_process()
     made = child.ready()
-    from course_helpers.sessions import _lock_path
+    from course_helpers.core.sessions import lock_path
 
-    _lock_path(made["session"]).unlink()  # a /tmp cleaner, or /tmp rebuilt
+    lock_path(made["session"]).unlink()  # a /tmp cleaner, or /tmp rebuilt
     faults.inject()
     report = kit.cleanup_cli()
     assert report.returncode == 0 and made["session"] not in report.stdout, report.stdout
@@ -309,7 +309,7 @@ def test_a_session_whose_lock_file_vanished_keeps_its_objects(own_machine, kit, 
 def test_a_relative_lock_folder_is_made_absolute_and_reaped(own_machine, kit, docker_client,
                                                             faults, session_process,
                                                             monkeypatch):
-    from course_helpers.sessions import LABEL_LOCK_DIR
+    from course_helpers.core.sessions import LABEL_LOCK_DIR
 
     relative = f".dnc-test-locks-{own_machine}"  # the child runs in the repository's root
     monkeypatch.setenv("COURSE_LOCK_DIR", relative)
@@ -329,7 +329,7 @@ def test_a_relative_lock_folder_is_made_absolute_and_reaped(own_machine, kit, do
 
 
 def test_cleanup_removes_stale_lock_files(own_machine, kit, faults, tmp_path):
-    from course_helpers.sessions import SessionLock
+    from course_helpers.core.sessions import SessionLock
 
     folder = tmp_path / "locks"
     env = dict(os.environ, COURSE_LOCK_DIR=str(folder))

@@ -5,6 +5,26 @@ notebook kernels started later in the same run (nbval, the browser tests) would
 inherit, and then show no figures.
 """
 
+import os
+
 import matplotlib
+from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+#: Hypothesis profiles: the full example counts in CI (CI=true, as GitHub sets it), a
+#: few locally so `make unit` stays quick. HYPOTHESIS_PROFILE picks one by hand.
+settings.register_profile("ci", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+settings.register_profile("dev", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+settings.load_profile(PROFILE)
+
+
+def examples(full: int) -> int:
+    """``full`` examples under the ``ci`` profile, a twentieth (at least 25) under ``dev``."""
+    return full if PROFILE == "ci" else max(25, full // 20)

@@ -44,9 +44,14 @@ from course_helpers.architecture import (
     version_at_least,
     version_tuple,
 )
-from course_helpers.archplot import SOURCE_ARCHITECTURE, STYLE, draw_architecture, live_boxes
-from course_helpers.httplog import HttpFramer, LoggingProxy
-from course_helpers.replay import decode, encode
+from course_helpers.core.httplog import HttpFramer, LoggingProxy
+from course_helpers.core.replay import decode, encode
+from course_helpers.figures.architecture import (
+    SOURCE_ARCHITECTURE,
+    STYLE,
+    draw_architecture,
+    live_boxes,
+)
 
 matplotlib.use("Agg")
 

@@ -17,18 +17,18 @@ import time
 import pytest
 
 from course_helpers import Lab
-from course_helpers import lab as lab_module
-from course_helpers.errors import BadInput
-from course_helpers.lab import (
+from course_helpers.core import options
+from course_helpers.core.errors import BadInput
+from course_helpers.core.execstream import read_exec_stream
+from course_helpers.core.options import (
     ALLOWED_OPTIONS,
     LIFETIME_SCRIPT,
     MAX_LIFETIME,
     check_container_options,
     check_network_options,
     container_request,
-    read_exec_stream,
 )
-from course_helpers.sessions import LABEL_COURSE, labels_for
+from course_helpers.core.sessions import LABEL_COURSE, labels_for
 
 LABELS = labels_for("feedc0de")
 
@@ -174,13 +174,13 @@ def test_what_a_lesson_needs_passes():
     assert req["create"]["hostname"] == "web"
     assert req["create"]["environment"] == {"GREETING": "hello"}
     fixed = req["host_config"]
-    assert fixed["mem_limit"] == lab_module.MEM_LIMIT and fixed["auto_remove"] is True
+    assert fixed["mem_limit"] == options.MEM_LIMIT and fixed["auto_remove"] is True
     assert fixed["security_opt"] == ["no-new-privileges"]
 
 
 def test_a_huge_role_is_not_echoed_whole():
     with pytest.raises(BadInput) as err:
-        lab_module.check_role("x" * 10_000)
+        options.check_role("x" * 10_000)
     assert len(str(err.value)) < 300
     one_sentence(str(err.value), "cannot go into a name")
 

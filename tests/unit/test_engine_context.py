@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from course_helpers import engine
-from course_helpers.errors import EngineUnavailable
+from course_helpers.core import engine
+from course_helpers.core.errors import EngineUnavailable
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 import requests
 import urllib3
 
-from course_helpers import engine
-from course_helpers.errors import (
+from course_helpers.core import engine
+from course_helpers.core.errors import (
     BadInput,
     CommandFailed,
     CourseError,
@@ -24,7 +24,7 @@ from course_helpers.errors import (
     as_clause,
     one_line,
 )
-from course_helpers.replay import _error_class
+from course_helpers.core.replay import error_class
 
 
 def assert_one_sentence(message: str, *words: str) -> None:
@@ -74,7 +74,7 @@ def test_refusals_keep_dockers_reason_in_one_sentence_with_a_fix(reason, status,
 def test_a_refusal_rebuilt_from_its_sentence_keeps_status_and_reason(reason, status, fix):
     """What replay and pickling do: the class gets the sentence alone."""
     err = engine.refusal("remove network bridge", api_error(status, reason))
-    replayed = _error_class("DockerRefused")(str(err))
+    replayed = error_class("DockerRefused")(str(err))
     unpickled = pickle.loads(pickle.dumps(err))
     for again in (replayed, unpickled):
         assert type(again) is DockerRefused and str(again) == str(err)
@@ -143,7 +143,7 @@ def test_errors_rebuilt_from_their_sentence_stay_the_same():
     failed = CommandFailed("`ip addr` failed in web (exit 1): no.", exit_code=1, output="no")
     for err in (parse, failed, BadInput("Unknown network mode 'x': choose one of bridge."),
                 ImageUnavailable("The course image is missing: install a static busybox.")):
-        again = _error_class(type(err).__name__)(str(err))
+        again = error_class(type(err).__name__)(str(err))
         assert type(again) is type(err) and str(again) == str(err)
         assert str(pickle.loads(pickle.dumps(err))) == str(err)
     assert_one_sentence(str(parse), "Cannot parse line 3 ('garbage')",
@@ -176,7 +176,7 @@ def _jupyter_error(code: str) -> dict:
 def test_a_course_error_shows_as_one_line_in_jupyter(monkeypatch):
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     shown = _jupyter_error(
-        "from course_helpers import engine\n"
+        "from course_helpers.core import engine\n"
         "import docker, requests\n"
         "r = requests.Response(); r.status_code = 403\n"
         "raise engine.refusal('remove network bridge', docker.errors.APIError("

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from course_helpers import firewall
+from course_helpers.core import firewall
 
 
 def test_the_traces_of_a_process_hold_its_cgroup_and_its_mounts():

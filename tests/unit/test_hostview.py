@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from course_helpers import BadInput, parse_ip_addr
-from course_helpers.errors import CommandFailed
+from course_helpers.core.errors import CommandFailed
+from course_helpers.core.replay import decode, encode
 from course_helpers.hostview import (
     IFNAME,
     KINDS,
@@ -29,7 +30,6 @@ from course_helpers.hostview import (
     veths_on,
 )
 from course_helpers.ipaddr import parse_links, with_kernel_links
-from course_helpers.replay import decode, encode
 
 # A host as BusyBox `ip addr` prints it: a NIC, libvirt's virbr0 with a VM's
 # vnet0, docker0 with one container, a user-defined network's bridge with one
@@ -160,7 +160,7 @@ class FakeLab(SimpleNamespace):
     """Just enough of a live Lab for one exec-backed helper: ``exec`` answers from a dict."""
 
     def __init__(self, answers: dict[str, str | Exception]):
-        super().__init__(backend="live", recorder=None, _depth=0, answers=answers, ran=[])
+        super().__init__(backend="live", record_into=None, answers=answers, ran=[])
 
     def exec(self, container, command):
         self.ran.append((container, command))
@@ -172,7 +172,7 @@ class FakeLab(SimpleNamespace):
     def host_probe(self):
         return "probe"
 
-    def _with_probe(self, fn):
+    def with_host_probe(self, fn):
         return fn(self.host_probe())
 
 

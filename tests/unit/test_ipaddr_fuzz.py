@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,8 @@ SAMPLE_TEXTS = [path.read_text() for path in SAMPLES]
 #: Every word of the samples, plus separators the grammar cares about.
 VOCABULARY = sorted({w for text in SAMPLE_TEXTS for w in text.split()}
                     | {":", "@", "<", ">", "/", ",", "<>", "@if", "peer", "brd", "flags"})
-FUZZ = settings(max_examples=600, deadline=None,
+#: Example counts follow the Hypothesis profile (tests/unit/conftest.py): full in CI.
+FUZZ = settings(max_examples=examples(600), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -57,7 +59,7 @@ LINE = st.builds(lambda indent, words: indent + " ".join(words), INDENT,
                  st.lists(TOKEN, max_size=10))
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=examples(400))
 @given(st.lists(LINE, max_size=10).map("\n".join))
 def test_token_soup(text):
     parse_or_error(text)
@@ -105,7 +107,7 @@ def mutated_sample(draw) -> str:
     return "\n".join(lines)
 
 
-@settings(FUZZ, max_examples=1000)
+@settings(FUZZ, max_examples=examples(1000))
 @given(mutated_sample())
 def test_mutated_samples(text):
     parse_or_error(text)
@@ -249,7 +251,7 @@ def interface(draw) -> Interface:
     )
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=examples(400))
 @given(st.lists(interface(), max_size=3))
 def test_round_trip(interfaces):
     text = render(interfaces)

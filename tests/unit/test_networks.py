@@ -10,9 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from course_helpers import BadInput, DockerRefused, parse_ip_addr
-from course_helpers.errors import CommandFailed
-from course_helpers.lab import DEFAULT_NETWORKS
+from course_helpers import BadInput, parse_ip_addr
+from course_helpers.core.errors import CommandFailed
+from course_helpers.core.options import DEFAULT_NETWORKS
+from course_helpers.core.replay import decode, encode
 from course_helpers.modes import (
     DISCARDED,
     OWN_FILE,
@@ -30,7 +31,6 @@ from course_helpers.networks import (
     NetworkSummary,
     PingCheck,
     RemovalAttempt,
-    attempt_removal,
     course_addresses,
     endpoint_detail,
     engine_version,
@@ -44,7 +44,6 @@ from course_helpers.networks import (
     tree_html,
     tree_text,
 )
-from course_helpers.replay import decode, encode
 
 BRIDGE = {
     "Name": "bridge",
@@ -201,7 +200,7 @@ class FakeLab(SimpleNamespace):
     """Just enough of a live Lab: course containers' inspect data and scripted execs."""
 
     def __init__(self, containers=None, answers=None):
-        super().__init__(backend="live", recorder=None, _depth=0, ran=[],
+        super().__init__(backend="live", record_into=None, ran=[],
                          answers=answers or {},
                          client=SimpleNamespace(api=FakeApi(containers=containers or {},
                                                             hooks={"response": []})))
@@ -291,42 +290,6 @@ def test_removal_attempt_sent_rm_and_recording():
 def _response(method, path, status):
     return SimpleNamespace(request=SimpleNamespace(method=method, path_url=path),
                            status_code=status)
-
-
-def test_attempt_removal_records_requests_and_the_refusal_then_unhooks():
-    lab = FakeLab()
-    hooks = lab.client.api.hooks["response"]
-    keep = [lambda *a, **k: None]
-    hooks.extend(keep)
-
-    def try_remove_network(network):
-        for hook in list(hooks):
-            hook(_response("GET", f"/v1.41/networks/{network}", 404))
-        raise DockerRefused("Docker refused to look up network x: not found (HTTP 404); fix.",
-                            status=404, reason="not found")
-
-    lab.try_remove_network = try_remove_network
-    attempt = attempt_removal(lab, "your-network")
-    assert attempt.network == "your-network"
-    assert attempt.requests == ("GET /networks/your-network -> 404",)
-    assert attempt.outcome.startswith("DockerRefused: Docker refused to look up network")
-    assert not attempt.sent_rm
-    assert hooks == keep  # its own hook removed, the others left alone
-
-
-def test_attempt_removal_of_a_removed_network():
-    lab = FakeLab()
-
-    def try_remove_network(network):
-        for hook in list(lab.client.api.hooks["response"]):
-            hook(_response("DELETE", "/v1.41/networks/" + "a" * 64, 204))
-        return network.name
-
-    lab.try_remove_network = try_remove_network
-    ref = SimpleNamespace(name="dnc-x-demo-1", id="a" * 64)
-    attempt = attempt_removal(lab, ref)
-    assert (attempt.network, attempt.outcome) == ("dnc-x-demo-1", "removed dnc-x-demo-1")
-    assert attempt.sent_rm and lab.client.api.hooks["response"] == []
 
 
 # -- what the engine gave a container; Docker's "active endpoints"; chapter 03's checks --

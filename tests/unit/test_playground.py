@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from course_helpers.errors import BadInput
-from course_helpers.lab import NetworkRef
+from course_helpers.core.errors import BadInput
+from course_helpers.core.lab import NetworkRef
+from course_helpers.core.replay import decode, encode
 from course_helpers.playground import LAYOUT, Member, Playground, addresses_from, cli_lines
-from course_helpers.replay import decode, encode
 
 
 def test_addresses_from_inspect_use_roles_and_a_stable_order():

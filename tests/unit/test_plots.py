@@ -15,8 +15,11 @@ from matplotlib.patches import FancyArrowPatch
 from matplotlib.table import Table
 from textsamples import BRIDGE_CONTAINER, NONE_CONTAINER
 
-from course_helpers import BadInput, ModeSnapshot, parse_ip_addr, plots
+from course_helpers import BadInput, parse_ip_addr
+from course_helpers import figures as plots
+from course_helpers.figures.scene import OKABE_ITO
 from course_helpers.ipaddr import by_name
+from course_helpers.modes import ModeSnapshot
 
 CONTAINER, NONE = BRIDGE_CONTAINER, NONE_CONTAINER
 HOST = """\
@@ -206,7 +209,7 @@ def test_draw_topology_draws_on_given_axes():
 
 def test_colours_come_from_okabe_ito_with_a_hatch():
     fig = plots.draw_topology(all_modes()["host"])
-    palette = {matplotlib.colors.to_hex(c) for c in plots.OKABE_ITO.values()}
+    palette = {matplotlib.colors.to_hex(c) for c in OKABE_ITO.values()}
     strips = fig.findobj(lambda a: (a.get_gid() or "").startswith("kind:"))
     assert {s.get_gid() for s in strips} == {"kind:loopback", "kind:nic", "kind:bridge",
                                               "kind:veth"}

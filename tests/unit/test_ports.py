@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from course_helpers.errors import CourseError
+from course_helpers.core.errors import CourseError
+from course_helpers.core.replay import decode, encode
 from course_helpers.ports import (
     LoopbackGuard,
     Masquerade,
@@ -16,7 +17,6 @@ from course_helpers.ports import (
     nat_from,
     rule_options,
 )
-from course_helpers.replay import decode, encode
 
 WEB = Published("dnc-12345678-web-1", "c" * 64, "80/tcp", "127.0.0.1", 32768, "172.17.0.3",
                 "docker run …")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import matplotlib
 import matplotlib.pyplot as plt
 
+from course_helpers.figures import draw_by_address
 from course_helpers.playground import Member, Playground
 from course_helpers.reach import (
     Ping,
     by_address,
-    draw_by_address,
     expected_matrix,
     expected_ping,
     isolation_from,

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from course_helpers import Lab, parse_ip_addr
-from course_helpers import lab as lab_module
-from course_helpers.errors import BadInput, CommandFailed, DockerRefused, EngineUnavailable
-from course_helpers.ipaddr import Address, Interface
-from course_helpers.lab import ContainerRef, NetworkRef
-from course_helpers.modes import ModeSnapshot
-from course_helpers.record import compare, stale_message, structure
-from course_helpers.replay import (
+from course_helpers import Lab, modes, networks, parse_ip_addr
+from course_helpers.core import lab as lab_module
+from course_helpers.core.errors import BadInput, CommandFailed, DockerRefused, EngineUnavailable
+from course_helpers.core.lab import ContainerRef, NetworkRef
+from course_helpers.core.record import compare, stale_message, structure
+from course_helpers.core.replay import (
     NoEngine,
     NotRecorded,
     Recording,
@@ -32,6 +30,8 @@ from course_helpers.replay import (
     recorded,
     replayable,
 )
+from course_helpers.ipaddr import Address, Interface
+from course_helpers.modes import ModeSnapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = "unix:///nonexistent.sock"
@@ -210,11 +210,11 @@ def test_any_args_calls_fall_back_to_any_recorded_answer():
         raise AssertionError("replay must not run the function")
 
     lab = FakeLab("replay")
-    lab.recording.add(call_key("facts_for_test", ("a",), {}), {"v": 1})
+    lab.replay_from.add(call_key("facts_for_test", ("a",), {}), {"v": 1})
     assert facts_for_test(lab, "b") == {"v": 1}
     assert facts_for_test(lab) == {"v": 1}
     with pytest.raises(NotRecorded):
-        lab.recording.replay(call_key("never_recorded", (), {}))
+        lab.replay_from.replay(call_key("never_recorded", (), {}))
 
 
 def test_save_and_load_keep_meta_and_order(tmp_path):
@@ -232,13 +232,12 @@ def test_save_and_load_keep_meta_and_order(tmp_path):
 # -- @recorded on a stand-in Lab ---------------------------------------------
 
 class FakeLab:
-    """The attributes @recorded uses: backend, recording, recorder, _depth."""
+    """The attributes @recorded uses: backend, replay_from, record_into."""
 
     def __init__(self, backend: str, recorder: Recording | None = None) -> None:
         self.backend = backend
-        self.recording = Recording() if backend == "replay" else None
-        self.recorder = recorder
-        self._depth = 0
+        self.replay_from = Recording() if backend == "replay" else None
+        self.record_into = recorder
         self.ran: list[str] = []
 
 
@@ -268,7 +267,7 @@ def test_calls_are_keyed_by_their_bound_arguments_with_defaults():
     assert modes_for_test(live, "bridge") == "bridge:None:[]"
     modes_for_test(live, "none", name="x")
     replay = FakeLab("replay")
-    replay.recording = Recording(recorder.meta, recorder.calls)
+    replay.replay_from = Recording(recorder.meta, recorder.calls)
     assert modes_for_test(replay, "bridge", None) == "bridge:None:[]"
     assert modes_for_test(replay, mode="bridge") == "bridge:None:[]"
     assert modes_for_test(replay, "none", None, name="x") == "none:None:[('name', 'x')]"
@@ -307,7 +306,7 @@ def test_replay_serves_recorded_results_without_running_anything():
     outer_for_test(live, 1)
     outer_for_test(live, 2)
     replay = FakeLab("replay")
-    replay.recording = Recording({}, json.loads(json.dumps(rec.calls)))
+    replay.replay_from = Recording({}, json.loads(json.dumps(rec.calls)))
     assert outer_for_test(replay, 2) == (4, ipaddress.ip_interface("10.1.0.2/24"))
     assert outer_for_test(replay, 1) == (2, ipaddress.ip_interface("10.1.0.2/24"))
     assert replay.ran == []
@@ -323,7 +322,7 @@ def test_recorded_refusals_are_raised_again_with_class_sentence_and_attributes()
     with pytest.raises(CommandFailed):
         failing_command_for_test(live)
     replay = FakeLab("replay")
-    replay.recording = Recording({}, json.loads(json.dumps(rec.calls)))
+    replay.replay_from = Recording({}, json.loads(json.dumps(rec.calls)))
     with pytest.raises(DockerRefused) as again:
         refused_for_test(replay, "bridge")
     assert str(again.value) == str(first.value)
@@ -490,7 +489,7 @@ REPLAY_BAD_INPUT = [
     (lambda lab: lab.run_in_mode(None), "Unknown network mode None"),
     (lambda lab: lab.run_in_mode("container"), "pass target=NAME"),
     (lambda lab: lab.run_in_mode("container", target=42), "cannot be a target"),
-    (lambda lab: lab.run_all_modes(target=42), "cannot be a target"),
+    (lambda lab: modes.run_all_modes(lab, target=42), "cannot be a target"),
     (lambda lab: lab.start_container("a;b"), "cannot go into a name"),
     (lambda lab: lab.start_container("x", foo=1), "start_container() does not take foo"),
     (lambda lab: lab.start_container("x", privileged=True), "never run privileged"),
@@ -502,7 +501,7 @@ REPLAY_BAD_INPUT = [
     (lambda lab: lab.create_network(foo=1), "create_network() does not take foo"),
     (lambda lab: lab.create_network(driver="bogus"), "driver='bridge'"),
     (lambda lab: lab.remove_network(123), "123 does not name a network"),
-    (lambda lab: lab.try_remove_network(None), "None does not name a network"),
+    (lambda lab: networks.try_remove_network(lab, None), "None does not name a network"),
 ]
 
 

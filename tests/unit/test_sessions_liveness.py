@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from course_helpers import sessions
-from course_helpers.sessions import (
+from course_helpers.core import sessions
+from course_helpers.core.sessions import (
     LABEL_PID,
     LABEL_SESSION,
     LABEL_STARTED,

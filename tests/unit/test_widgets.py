@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt
 import pytest
 from textsamples import BRIDGE_CONTAINER, NONE_CONTAINER
 
-from course_helpers import BadInput, DockerRefused, ModeSnapshot, parse_ip_addr
-from course_helpers import widgets as w
+from course_helpers import BadInput, DockerRefused, explorer, parse_ip_addr
+from course_helpers import exercises as w
+from course_helpers.modes import ModeSnapshot
 
 BRIDGE, NONE = BRIDGE_CONTAINER, NONE_CONTAINER
 
@@ -62,7 +63,7 @@ def plain(html_text: str) -> str:
 def shown(monkeypatch):
     """What the explorer displays in its figure Output."""
     items: list = []
-    monkeypatch.setattr(w, "display", items.append)
+    monkeypatch.setattr(explorer, "display", items.append)
     yield items
     plt.close("all")
 
@@ -70,7 +71,7 @@ def shown(monkeypatch):
 # -- the model ------------------------------------------------------------------
 def test_model_runs_a_mode_and_returns_the_table_rows():
     lab = FakeLab()
-    model = w.ModeExplorerModel(lab)
+    model = explorer.ModeExplorerModel(lab)
     snap, table = model.run("bridge", target="ignored here")
     assert lab.calls == [("bridge", None)]
     assert table == snap.table()
@@ -80,7 +81,7 @@ def test_model_runs_a_mode_and_returns_the_table_rows():
 
 def test_model_joins_a_target_in_container_mode():
     lab = FakeLab()
-    model = w.ModeExplorerModel(lab)
+    model = explorer.ModeExplorerModel(lab)
     model.run("bridge")
     snap, _ = model.run("container", " dnc-0a1b2c3d-bridge-1 ")
     assert lab.calls[-1] == ("container", "dnc-0a1b2c3d-bridge-1")
@@ -92,31 +93,31 @@ def test_model_joins_a_target_in_container_mode():
 def test_model_refuses_bad_input_before_asking_the_lab(mode, target):
     lab = FakeLab()
     with pytest.raises(BadInput):
-        w.ModeExplorerModel(lab).run(mode, target)
+        explorer.ModeExplorerModel(lab).run(mode, target)
     assert lab.calls == []
 
 
 def test_interface_table_has_one_row_per_interface_and_escapes():
     snap = FakeLab().run_in_mode("bridge")
-    html_text = w.interface_table_html(snap.table())
+    html_text = explorer.interface_table_html(snap.table())
     assert "class='dnc-iface-table'" in html_text
     cells = rows(html_text)
     assert [r[0] for r in cells] == ["lo", "eth0"]
     assert "peer if7" in cells[1] and "172.17.0.2/16" in cells[1] and "UP" in cells[1]
     odd = [{"name": "<b>x</b>", "index": 1, "peer": "", "up": False, "mac": "", "addresses": ""}]
-    assert "&lt;b&gt;x&lt;/b&gt;" in w.interface_table_html(odd)
+    assert "&lt;b&gt;x&lt;/b&gt;" in explorer.interface_table_html(odd)
 
 
 # -- the explorer gui --------------------------------------------------------------
 def test_explorer_has_its_css_classes():
-    box = w.mode_explorer(FakeLab())
+    box = explorer.mode_explorer(FakeLab())
     for css in ("dnc-explorer", "dnc-mode", "dnc-target", "dnc-run", "dnc-status", "dnc-table",
                 "dnc-figure", "dnc-cli"):
         assert find(box, css) is not None, f"no widget with class {css}"
 
 
 def test_target_is_enabled_only_in_container_mode():
-    box = w.mode_explorer(FakeLab())
+    box = explorer.mode_explorer(FakeLab())
     mode, target = find(box, "dnc-mode"), find(box, "dnc-target")
     assert target.disabled
     mode.value = "container"
@@ -127,7 +128,7 @@ def test_target_is_enabled_only_in_container_mode():
 
 def test_run_fills_the_table_and_the_figure(shown):
     lab = FakeLab()
-    box = w.mode_explorer(lab)
+    box = explorer.mode_explorer(lab)
     find(box, "dnc-run").click()
     assert lab.calls == [("bridge", None)]
     table = find(box, "dnc-table").value
@@ -142,7 +143,7 @@ def test_run_fills_the_table_and_the_figure(shown):
 
 def test_run_in_container_mode_joins_the_target(shown):
     lab = FakeLab()
-    box = w.mode_explorer(lab)
+    box = explorer.mode_explorer(lab)
     find(box, "dnc-run").click()
     find(box, "dnc-mode").value = "container"
     find(box, "dnc-target").value = "dnc-0a1b2c3d-bridge-1"
@@ -153,7 +154,7 @@ def test_run_in_container_mode_joins_the_target(shown):
 
 def test_a_course_error_shows_as_one_sentence(shown):
     message = "There is no container 'gone' to join: start it first or pass a running one."
-    box = w.mode_explorer(FakeLab(error=BadInput(message)))
+    box = explorer.mode_explorer(FakeLab(error=BadInput(message)))
     find(box, "dnc-mode").value = "container"
     find(box, "dnc-target").value = "gone"
     find(box, "dnc-run").click()
@@ -166,7 +167,7 @@ def test_a_course_error_shows_as_one_sentence(shown):
 
 def test_missing_target_is_reported_without_asking_the_lab(shown):
     lab = FakeLab()
-    box = w.mode_explorer(lab)
+    box = explorer.mode_explorer(lab)
     find(box, "dnc-mode").value = "container"
     find(box, "dnc-run").click()
     assert lab.calls == []
@@ -174,7 +175,7 @@ def test_missing_target_is_reported_without_asking_the_lab(shown):
 
 
 def test_an_unexpected_error_is_still_one_line(shown):
-    box = w.mode_explorer(FakeLab(error=RuntimeError("boom")))
+    box = explorer.mode_explorer(FakeLab(error=RuntimeError("boom")))
     find(box, "dnc-run").click()
     status = plain(find(box, "dnc-status").value)
     assert status == "Something unexpected went wrong (RuntimeError: boom)."
@@ -183,7 +184,7 @@ def test_an_unexpected_error_is_still_one_line(shown):
 def test_docker_refusals_show_dockers_reason(shown):
     err = DockerRefused("Docker refused: cannot join a stopped container; start it first.",
                         status=409)
-    box = w.mode_explorer(FakeLab(error=err))
+    box = explorer.mode_explorer(FakeLab(error=err))
     find(box, "dnc-run").click()
     assert plain(find(box, "dnc-status").value).startswith("Docker refused")
 
@@ -245,10 +246,11 @@ def test_check_value_covers_unanswered_wrong_and_right():
     assert "Hint" in w.check_value("docker0_ip", 42, is_ip, "h"), "a wrong type is just wrong"
 
 
-def test_self_check_prints_one_line(capsys):
-    assert w.self_check("n", None, 1, "h") is None
-    w.self_check("n", 1, lambda v: v == 1, "h")
-    w.check("n", 0, lambda v: v == 1, "count them")
+def test_an_exercise_checks_with_its_own_predicate_and_hint(capsys):
+    exercise = w.Exercise("n", lambda v: v == 1, "count them")
+    assert exercise.check(None) is None
+    exercise.check(1)
+    exercise.check(0)
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("n: not answered yet")
     assert out[1:] == ["n: correct.", "n: not yet. Hint: count them"]
@@ -272,7 +274,7 @@ class ClosableLab(FakeLab):
 def test_explorer_reopens_a_closed_lab_of_the_same_chapter_and_backend():
     ClosableLab.made.clear()
     first = ClosableLab(backend="replay")
-    model = w.ModeExplorerModel(first)
+    model = explorer.ModeExplorerModel(first)
     model.run("bridge")
     first.closed = True  # "Run All" reached lab.close()
     snap, rows = model.run("none")
@@ -292,7 +294,7 @@ def test_explorer_calls_non_container_modes_exactly_as_the_notebook_does():
             seen.append((args, kwargs))
             return super().run_in_mode(*args, **kwargs)
 
-    model = w.ModeExplorerModel(ArgsLab())
+    model = explorer.ModeExplorerModel(ArgsLab())
     model.run("none", target="ignored")
     model.run("container", target=" dnc-0a1b2c3d-none-1 ")
     assert seen == [(("none",), {}), (("container", "dnc-0a1b2c3d-none-1"), {})]
@@ -301,5 +303,5 @@ def test_explorer_calls_non_container_modes_exactly_as_the_notebook_does():
 def test_explorer_offers_the_labs_earlier_containers_as_targets():
     lab = FakeLab()
     lab.container_names = ["dnc-0a1b2c3d-bridge-1", "dnc-0a1b2c3d-none-2"]
-    box = w.mode_explorer(lab)
+    box = explorer.mode_explorer(lab)
     assert find(box, "dnc-target").options == ("dnc-0a1b2c3d-bridge-1", "dnc-0a1b2c3d-none-2")

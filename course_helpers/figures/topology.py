@@ -19,69 +19,66 @@ import re
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
 
-from .drawing import (
-    _BADGE_H,
-    _FONT,
-    _GAP,
-    _LINE,
-    _LINK_GAP,
-    _MAX_FIG_W,
-    _NODE_W,
-    _NS_TITLE,
-    _PAD,
-    _SMALL,
-    _TITLE,
+from ..core.errors import BadInput
+from ..ipaddr import Interface
+from ..modes import MODES, ModeSnapshot
+from .scene import (
+    BADGE_H,
+    FONT,
+    GAP,
     KIND_STYLE,
-    OKABE_ITO,
-    _badge,
-    _cols,
-    _ellipsize,
-    _figure,
-    _grid,
-    _grid_w,
-    _iface_node,
-    _legend,
-    _link,
-    _new_figure,
-    _ns,
-    _place_node,
-    _placeholder,
-    _render,
-    _Scene,
-    _text,
-    _text_w,
-    _title,
+    LINE,
+    LINK_GAP,
+    MAX_FIG_W,
+    NODE_W,
+    NS_TITLE,
+    PAD,
+    SMALL,
+    Scene,
+    add_badge,
+    add_grid,
+    add_legend,
+    add_link,
+    add_namespace,
+    add_text,
+    add_title,
+    columns_for,
+    ellipsize,
+    finish,
+    grid_width,
+    iface_node,
+    new_figure,
+    place_node,
+    placeholder,
+    render,
+    text_width,
 )
-from .errors import BadInput
-from .ipaddr import Interface
-from .modes import MODES, ModeSnapshot
 
 
-def _topology_scene(snap: ModeSnapshot, legend: bool = True) -> _Scene:
-    sc = _Scene()
+def _topology_scene(snap: ModeSnapshot, legend: bool = True) -> Scene:
+    sc = Scene()
     ifaces = list(snap.interfaces)
     if snap.mode == "host":
         _host_mode(sc, snap, ifaces)
     else:
         _isolated_mode(sc, snap, ifaces)
     width = sc.w
-    _title(sc, f"{snap.mode} mode", snap.cli, width, mono=True)
+    add_title(sc, f"{snap.mode} mode", snap.cli, width, mono=True)
     if legend:
-        _legend(sc, sc.y1 + 0.2, width)
+        add_legend(sc, sc.y1 + 0.2, width)
     return sc
 
 
-def _host_mode(sc: _Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
-    cols = _cols(len(ifaces))
-    nodes = [_iface_node(i, f"iface:host:{i.name}") for i in ifaces]
-    width = max(_grid_w(len(nodes), cols), 3.2) + 2 * _PAD
-    badge = f"container {_ellipsize(snap.container, 28)}: no namespace of its own"
-    width = max(width, _text_w(badge) + 0.4)
-    where, grid_h = _grid(sc, nodes, cols, _PAD, _NS_TITLE + _BADGE_H + _GAP)
-    _badge(sc, _PAD, _NS_TITLE, width - 2 * _PAD, badge, f"container:{snap.container}")
-    _ns(sc, (0, 0, width, _NS_TITLE + _BADGE_H + _GAP + grid_h + _PAD),
+def _host_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
+    cols = columns_for(len(ifaces))
+    nodes = [iface_node(i, f"iface:host:{i.name}") for i in ifaces]
+    width = max(grid_width(len(nodes), cols), 3.2) + 2 * PAD
+    badge = f"container {ellipsize(snap.container, 28)}: no namespace of its own"
+    width = max(width, text_width(badge) + 0.4)
+    where, grid_h = add_grid(sc, nodes, cols, PAD, NS_TITLE + BADGE_H + GAP)
+    add_badge(sc, PAD, NS_TITLE, width - 2 * PAD, badge, f"container:{snap.container}")
+    add_namespace(sc, (0, 0, width, NS_TITLE + BADGE_H + GAP + grid_h + PAD),
         f"host network namespace · {snap.netns}", "host", "netns:host")
     names = {i.name for i in ifaces}
     pairs = [(where[f"iface:host:{i.name}"], where[f"iface:host:{i.master}"])
@@ -91,81 +88,81 @@ def _host_mode(sc: _Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
     for a, b in pairs:
         if abs(a[1] - b[1]) < 0.01:  # same row: side by side, or an arc over the top
             left, right = (a, b) if a[0] < b[0] else (b, a)
-            if right[0] - left[0] - left[2] < _GAP + 0.01:
+            if right[0] - left[0] - left[2] < GAP + 0.01:
                 mid = left[1] + min(left[3], right[3]) / 2
-                _link(sc, (left[0] + left[2], mid), (right[0], mid), "master")
+                add_link(sc, (left[0] + left[2], mid), (right[0], mid), "master")
             else:
                 span = right[0] - left[0]
-                _link(sc, (left[0] + left[2] / 2, left[1]), (right[0] + right[2] / 2, right[1]),
+                add_link(sc, (left[0] + left[2] / 2, left[1]), (right[0] + right[2] / 2, right[1]),
                       "master", arc=-min(0.25, 0.17 / span))
-        elif abs(a[1] - b[1]) < max(a[3], b[3]) + _GAP + 0.01:  # adjacent rows
+        elif abs(a[1] - b[1]) < max(a[3], b[3]) + GAP + 0.01:  # adjacent rows
             low, high = (a, b) if a[1] > b[1] else (b, a)
-            _link(sc, (low[0] + low[2] / 2, low[1]), (high[0] + high[2] / 2, high[1] + high[3]),
+            add_link(sc, (low[0] + low[2] / 2, low[1]), (high[0] + high[2] / 2, high[1] + high[3]),
                   "master")
 
 
-def _isolated_mode(sc: _Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
+def _isolated_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
     """bridge, none and container modes: the host namespace above the container's."""
-    cols = _cols(len(ifaces))
+    cols = columns_for(len(ifaces))
     if len(ifaces) > cols:  # keep veth-paired interfaces in the first row
         ifaces = sorted(ifaces, key=lambda i: i.peer_index is None)
     paired = [i for i in ifaces if i.peer_index is not None]
     badges = ([("target", snap.target), ("joined by", snap.container)] if snap.target
               else [("container", snap.container)])
-    badges = [(f"{r} {_ellipsize(n or '', 28)}", n) for r, n in badges]
-    badge_w = max(_text_w(text) + 0.3 for text, _ in badges)
+    badges = [(f"{r} {ellipsize(n or '', 28)}", n) for r, n in badges]
+    badge_w = max(text_width(text) + 0.3 for text, _ in badges)
     peers = [snap.host_peer if snap.host_peer is not None
              and snap.host_peer.index == i.peer_index else None for i in paired]
     bridge = snap.bridge
     note = "" if paired else "no veth pair: nothing links\nthis namespace to the host"
-    width = max(_grid_w(len(ifaces), cols), badge_w, _text_w(snap.netns) + 2.4,
-                _NODE_W, 3.2) + 2 * _PAD
+    width = max(grid_width(len(ifaces), cols), badge_w, text_width(snap.netns) + 2.4,
+                NODE_W, 3.2) + 2 * PAD
     # the host namespace, from y=0
-    y = _NS_TITLE
+    y = NS_TITLE
     bridge_at = None
     if bridge is not None:
-        bridge_at, y = y, y + _iface_node(bridge, "").h + 0.45
+        bridge_at, y = y, y + iface_node(bridge, "").h + 0.45
     peer_y = y
-    peer_nodes = [_iface_node(p, f"iface:host:{p.name}") if p is not None else
-                  _placeholder(i.peer_index or 0, "host", f"iface:host:if{i.peer_index}")
+    peer_nodes = [iface_node(p, f"iface:host:{p.name}") if p is not None else
+                  placeholder(i.peer_index or 0, "host", f"iface:host:if{i.peer_index}")
                   for p, i in zip(peers, paired, strict=True)]
     peer_h = max((n.h for n in peer_nodes), default=0.0)
-    host_h = (y + peer_h if peer_nodes else y + 2 * _LINE) + _PAD
+    host_h = (y + peer_h if peer_nodes else y + 2 * LINE) + PAD
     if note:
-        _text(sc, _PAD, _NS_TITLE, note, _SMALL, gid="note")
-    _ns(sc, (0, 0, width, host_h), "host network namespace", "host", "netns:host")
+        add_text(sc, PAD, NS_TITLE, note, SMALL, gid="note")
+    add_namespace(sc, (0, 0, width, host_h), "host network namespace", "host", "netns:host")
     # the container's namespace, below
-    top = host_h + _LINK_GAP
+    top = host_h + LINK_GAP
     shared = snap.mode == "container"
     title = f"{'shared' if shared else 'container'} network namespace · {snap.netns}"
     for k, (text, name) in enumerate(badges):
-        _badge(sc, _PAD, top + _NS_TITLE + k * (_BADGE_H + 0.08), badge_w, text,
+        add_badge(sc, PAD, top + NS_TITLE + k * (BADGE_H + 0.08), badge_w, text,
                f"container:{name}")
-    head = _NS_TITLE + len(badges) * (_BADGE_H + 0.08) - 0.08 + _GAP
-    nodes = [_iface_node(i, f"iface:netns:{i.name}") for i in ifaces]
-    where, grid_h = _grid(sc, nodes, cols, _PAD, top + head)
-    _ns(sc, (0, top, width, head + grid_h + _PAD), title,
+    head = NS_TITLE + len(badges) * (BADGE_H + 0.08) - 0.08 + GAP
+    nodes = [iface_node(i, f"iface:netns:{i.name}") for i in ifaces]
+    where, grid_h = add_grid(sc, nodes, cols, PAD, top + head)
+    add_namespace(sc, (0, top, width, head + grid_h + PAD), title,
         "container", f"netns:{'shared' if shared else 'container'}")
     # host-side ends above their container-side ends, the bridge above them
     xs = [where[f"iface:netns:{i.name}"][0] for i in paired]
     if len(set(xs)) < len(xs):
-        xs = [_PAD + k * (_NODE_W + _GAP) for k in range(len(xs))]
+        xs = [PAD + k * (NODE_W + GAP) for k in range(len(xs))]
     for node, iface, x in zip(peer_nodes, paired, xs, strict=True):
-        _place_node(sc, node, x, peer_y, peer_h)
+        place_node(sc, node, x, peer_y, peer_h)
         cx, cy, cw, _ = where[f"iface:netns:{iface.name}"]
         other = (f"{node.name.split('@')[0]}@if{iface.index}" if node.kind
                  else f"host ifindex {iface.peer_index}")
-        _link(sc, (cx + cw / 2, cy), (x + _NODE_W / 2, peer_y + peer_h), "veth",
+        add_link(sc, (cx + cw / 2, cy), (x + NODE_W / 2, peer_y + peer_h), "veth",
               f"{iface.name}@if{iface.peer_index} ↔ {other}", gid=f"veth-link:{iface.name}",
-              at=(cx + cw / 2, host_h + _LINK_GAP / 2))
+              at=(cx + cw / 2, host_h + LINK_GAP / 2))
     if bridge is not None and bridge_at is not None:
-        centre = sum(xs) / len(xs) + _NODE_W / 2 if xs else width / 2
-        bxl = min(max(centre - _NODE_W / 2, _PAD), width - _PAD - _NODE_W)
-        bnode = _iface_node(bridge, f"iface:host:{bridge.name}")
-        _place_node(sc, bnode, bxl, bridge_at)
+        centre = sum(xs) / len(xs) + NODE_W / 2 if xs else width / 2
+        bxl = min(max(centre - NODE_W / 2, PAD), width - PAD - NODE_W)
+        bnode = iface_node(bridge, f"iface:host:{bridge.name}")
+        place_node(sc, bnode, bxl, bridge_at)
         for x, p in zip(xs, peers, strict=True):
             if p is not None and p.master == bridge.name:
-                _link(sc, (x + _NODE_W / 2, peer_y), (bxl + _NODE_W / 2, bridge_at + bnode.h),
+                add_link(sc, (x + NODE_W / 2, peer_y), (bxl + NODE_W / 2, bridge_at + bnode.h),
                       "master", "master")
 
 
@@ -186,7 +183,7 @@ def draw_topology(snapshot: ModeSnapshot, ax: Axes | None = None) -> Figure:
     Returns:
         The figure (not shown: end the cell with ``plt.show()``).
     """
-    return _figure(_topology_scene(snapshot), f"{snapshot.mode} mode topology", ax)
+    return finish(_topology_scene(snapshot), f"{snapshot.mode} mode topology", ax)
 
 
 # -- chapter 03: the four modes side by side -----------------------------------
@@ -207,7 +204,7 @@ def mode_facts(snapshots: dict[str, ModeSnapshot]) -> list[dict[str, str]]:
             netns, own = "no: the host's", False
         elif snap.target:
             same = " (same inode)" if target is not None and target.netns == snap.netns else ""
-            netns, own = f"no: {_ellipsize(snap.target, 22)}'s{same}", False
+            netns, own = f"no: {ellipsize(snap.target, 22)}'s{same}", False
         else:
             netns, own = "yes", True
         v4 = snap.ipv4
@@ -248,7 +245,7 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     if not snaps:
         raise BadInput("compare_modes needs at least one snapshot: pass lab.run_all_modes().")
     scenes = [_topology_scene(s, legend=False) for s in snaps]
-    legend = _Scene()
+    legend = Scene()
     for sc in scenes:
         legend.kinds |= sc.kinds
         legend.links |= sc.links
@@ -256,16 +253,16 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     nrows = math.ceil(len(scenes) / ncols)
     col_w = [max(sc.w for sc in scenes[c::ncols]) + 0.4 for c in range(ncols)]
     row_h = [max(sc.h for sc in scenes[r * ncols:(r + 1) * ncols]) + 0.3 for r in range(nrows)]
-    _legend(legend, 0, sum(col_w))
+    add_legend(legend, 0, sum(col_w))
     table_h = 0.24 * (len(snaps) + 1) + 0.2
     heights = [*row_h, legend.h + 0.2, table_h]
-    k = min(1.0, _MAX_FIG_W / sum(col_w))
-    fig = _new_figure("network modes compared", (sum(col_w) * k, sum(heights) * k))
+    k = min(1.0, MAX_FIG_W / sum(col_w))
+    fig = new_figure("network modes compared", (sum(col_w) * k, sum(heights) * k))
     grid = fig.add_gridspec(nrows + 2, ncols, width_ratios=col_w, height_ratios=heights,
                             hspace=0, wspace=0, left=0, right=1, top=1, bottom=0)
     for n, sc in enumerate(scenes):
-        _render(sc, fig.add_subplot(grid[n // ncols, n % ncols]), margin=0.2, most=k)
-    _render(legend, fig.add_subplot(grid[nrows, :]), most=k)
+        render(sc, fig.add_subplot(grid[n // ncols, n % ncols]), margin=0.2, most=k)
+    render(legend, fig.add_subplot(grid[nrows, :]), most=k)
     facts = mode_facts(snapshots)
     tax = fig.add_subplot(grid[nrows + 1, :])
     tax.set_axis_off()
@@ -273,7 +270,7 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     table = tax.table(cellText=[[r[c] for c in columns] for r in facts], colLabels=columns,
                       loc="upper center", cellLoc="left", colLoc="left")
     table.auto_set_font_size(False)
-    table.set_fontsize(_FONT * k)
+    table.set_fontsize(FONT * k)
     table.auto_set_column_width(list(range(len(columns))))
     table.set_gid("facts")
     return fig
@@ -306,7 +303,7 @@ def interface_map(interfaces: list[Interface], made_by_docker: set[str] | None =
         The figure.
     """
     docker = _guess_docker_made(interfaces) if made_by_docker is None else set(made_by_docker)
-    sc = _Scene()
+    sc = Scene()
     groups = [(k, [i for i in interfaces if i.kind == k]) for k in KIND_STYLE]
     where: dict[str, tuple[float, float, float, float]] = {}
     names = {i.name for i in interfaces}
@@ -314,39 +311,39 @@ def interface_map(interfaces: list[Interface], made_by_docker: set[str] | None =
     for kind, members in groups:
         if not members:
             continue
-        nodes = [(i.name, _iface_node(i, f"iface:{i.name}", i.name in docker)) for i in members]
+        nodes = [(i.name, iface_node(i, f"iface:{i.name}", i.name in docker)) for i in members]
         linked = any(i.master in names for i in members)  # one column: links stay clear
         sub = 1 if linked else math.ceil(len(nodes) / 6)
         per = math.ceil(len(nodes) / sub)
         heights = []
         for c in range(sub):
-            y = _NS_TITLE
+            y = NS_TITLE
             for name, node in nodes[c * per:(c + 1) * per]:
-                nx = x + _PAD + c * (_NODE_W + _GAP)
-                _place_node(sc, node, nx, y)
-                where[name] = (nx, y, _NODE_W, node.h)
+                nx = x + PAD + c * (NODE_W + GAP)
+                place_node(sc, node, nx, y)
+                where[name] = (nx, y, NODE_W, node.h)
                 y += node.h + 0.15
             heights.append(y)
-        w = _grid_w(sub, sub) + 2 * _PAD
-        _ns(sc, (x, 0, w, max(heights) - 0.15 + _PAD), f"{KIND_STYLE[kind][2]} ({len(members)})",
-            "host", f"group:{kind}")
-        x += w + _GAP
+        w = grid_width(sub, sub) + 2 * PAD
+        add_namespace(sc, (x, 0, w, max(heights) - 0.15 + PAD),
+                      f"{KIND_STYLE[kind][2]} ({len(members)})", "host", f"group:{kind}")
+        x += w + GAP
     if not where:
-        _text(sc, 0, 0, "no interfaces", gid="note")
+        add_text(sc, 0, 0, "no interfaces", gid="note")
     masters = [(i.name, i.master) for i in interfaces if i.master in where and i.name in where]
     for name, master in masters:
         a, b = where[name], where[master or ""]
         left = a[0] > b[0]
-        _link(sc, (a[0] if left else a[0] + a[2], a[1] + a[3] / 2),
+        add_link(sc, (a[0] if left else a[0] + a[2], a[1] + a[3] / 2),
               (b[0] + b[2] if left else b[0], b[1] + b[3] / 2), "master",
               "master" if len(masters) <= 3 else "", gid=f"master-link:{name}")
     absent = [KIND_STYLE[k][2] for k, m in groups if not m]
     foot = f"none here: {', '.join(absent)}" if absent else ""
     if docker & set(where):
         foot = f"Docker made {len(docker & set(where))} of these. " + foot
-    _title(sc, title, foot, sc.w)
-    _legend(sc, sc.y1 + 0.2, sc.w)
-    return _figure(sc, "interface map")
+    add_title(sc, title, foot, sc.w)
+    add_legend(sc, sc.y1 + 0.2, sc.w)
+    return finish(sc, "interface map")
 
 
 # -- chapter 02: one bridge and its veth pairs ---------------------------------
@@ -370,111 +367,46 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
     containers = containers or {}
     veths = [i for i in host_interfaces if i.master == bridge.name]
     by_peer = {eth.peer_index: name for name, eth in containers.items()}
-    sc = _Scene()
+    sc = Scene()
     rows_y, y = [], 0.12
-    vnodes = [_iface_node(v, f"iface:host:{v.name}") for v in veths]
-    cnodes = [_iface_node(containers[by_peer[v.index]], f"iface:{by_peer[v.index]}")
-              if v.index in by_peer else _placeholder(v.peer_index or 0, "container",
+    vnodes = [iface_node(v, f"iface:host:{v.name}") for v in veths]
+    cnodes = [iface_node(containers[by_peer[v.index]], f"iface:{by_peer[v.index]}")
+              if v.index in by_peer else placeholder(v.peer_index or 0, "container",
                                                       f"iface:?{v.index}") for v in veths]
     for vn, cn in zip(vnodes, cnodes, strict=True):
         rows_y.append(y)
-        y += max(vn.h + _NS_TITLE + (cn.h - vn.h) / 2, cn.h + _NS_TITLE + _PAD) + _GAP
-    host_h = max(y - _GAP, _NS_TITLE + 0.8) + _PAD
-    bnode = _iface_node(bridge, f"iface:host:{bridge.name}")
-    bridge_y = max((host_h - bnode.h) / 2, _NS_TITLE)
-    _place_node(sc, bnode, _PAD, bridge_y)
-    vx = _PAD + _NODE_W + 0.6
-    host_w = vx + _NODE_W + _PAD
+        y += max(vn.h + NS_TITLE + (cn.h - vn.h) / 2, cn.h + NS_TITLE + PAD) + GAP
+    host_h = max(y - GAP, NS_TITLE + 0.8) + PAD
+    bnode = iface_node(bridge, f"iface:host:{bridge.name}")
+    bridge_y = max((host_h - bnode.h) / 2, NS_TITLE)
+    place_node(sc, bnode, PAD, bridge_y)
+    vx = PAD + NODE_W + 0.6
+    host_w = vx + NODE_W + PAD
     if not veths:
-        _text(sc, vx, _NS_TITLE + 0.1, f"no veth attached to {bridge.name}:\n"
-              "start a container on this network", _SMALL, gid="note")
+        add_text(sc, vx, NS_TITLE + 0.1, f"no veth attached to {bridge.name}:\n"
+              "start a container on this network", SMALL, gid="note")
         host_w = vx + 2.2
-    _ns(sc, (0, 0, host_w, host_h), "host network namespace", "host", "netns:host")
+    add_namespace(sc, (0, 0, host_w, host_h), "host network namespace", "host", "netns:host")
     cx = host_w + 2.3
     for v, vn, cn, ry in zip(veths, vnodes, cnodes, rows_y, strict=True):
-        mid = ry + _NS_TITLE + cn.h / 2
-        _place_node(sc, vn, vx, mid - vn.h / 2)
-        _link(sc, (vx, mid), (_PAD + _NODE_W, bridge_y + bnode.h / 2), "master",
+        mid = ry + NS_TITLE + cn.h / 2
+        place_node(sc, vn, vx, mid - vn.h / 2)
+        add_link(sc, (vx, mid), (PAD + NODE_W, bridge_y + bnode.h / 2), "master",
               "master" if len(veths) <= 3 else "", gid=f"master-link:{v.name}")
         name = by_peer.get(v.index)
-        box_h = cn.h + _NS_TITLE + _PAD
-        title = f"container {_ellipsize(name, 24)}" if name else "a container (not given)"
-        _ns(sc, (cx - _PAD, ry, _NODE_W + 2 * _PAD, box_h), title, "container",
+        box_h = cn.h + NS_TITLE + PAD
+        title = f"container {ellipsize(name, 24)}" if name else "a container (not given)"
+        add_namespace(sc, (cx - PAD, ry, NODE_W + 2 * PAD, box_h), title, "container",
             f"netns:{name or v.peer_index}")
-        _place_node(sc, cn, cx, ry + _NS_TITLE)
+        place_node(sc, cn, cx, ry + NS_TITLE)
         side = (f"{containers[name].name}@if{v.index}" if name
                 else f"container ifindex {v.peer_index}")
         label = f"{side} ↔ {v.name}@if{v.peer_index}"
-        _link(sc, (vx + _NODE_W, mid), (cx, mid), "veth", label, gid=f"veth-link:{v.name}")
+        add_link(sc, (vx + NODE_W, mid), (cx, mid), "veth", label, gid=f"veth-link:{v.name}")
     unmatched = sorted(set(containers) - {by_peer[v.index] for v in veths if v.index in by_peer})
-    foot = ("not on this bridge: " + ", ".join(_ellipsize(n, 26) for n in unmatched)
+    foot = ("not on this bridge: " + ", ".join(ellipsize(n, 26) for n in unmatched)
             if unmatched else "")
-    _title(sc, f"{bridge.name} and its {len(veths)} veth pair{'s' * (len(veths) != 1)}", foot,
+    add_title(sc, f"{bridge.name} and its {len(veths)} veth pair{'s' * (len(veths) != 1)}", foot,
            sc.w)
-    _legend(sc, sc.y1 + 0.2, sc.w)
-    return _figure(sc, "bridge with its veth pairs")
-
-
-# -- chapter 05: who can reach whom ----------------------------------------------
-_REACH = {
-    True: ("✓", OKABE_ITO["green"], "white", "reachable"),
-    False: ("✗", OKABE_ITO["vermillion"], "white", "unreachable"),
-    None: ("?", "#E5E5E5", "black", "not tested"),
-}
-
-
-def reachability_matrix(names: list[str], matrix: list[list[bool | None]],
-                        title: str = "Who can reach whom") -> Figure:
-    """A grid of reachability: row = from, column = to; ✓ reachable, ✗ not, ? untested.
-
-    Introduced in chapter 05 (going further): e.g. ``docker exec A ping -c1 B``
-    for every pair of course containers. Each cell carries a symbol as well as
-    a colour.
-
-    Args:
-        names: the containers, in row (and column) order.
-        matrix: ``matrix[i][j]`` is True when ``names[i]`` reached ``names[j]``,
-            False when it did not, None when untested.
-        title: the figure's title.
-
-    Returns:
-        The figure.
-
-    Raises:
-        BadInput: the matrix is not ``len(names)`` × ``len(names)``.
-    """
-    n = len(names)
-    if n == 0 or len(matrix) != n or any(len(row) != n for row in matrix):
-        raise BadInput(f"The reachability matrix must be {n}×{n} (one row and one column per "
-                       "name): check that every row has a value for every name.")
-    cell, labels = 0.5, [_ellipsize(str(x), 18) for x in names]
-    text = max(_text_w(x) for x in labels) + 0.15
-    left, bottom, top = text + 0.3, 0.55, 0.45 + 0.25 + text * 0.6
-    width = max(left + n * cell + text * 0.8 + 0.1, 3.6)
-    fig = _new_figure("reachability matrix", (width, bottom + n * cell + top))
-    fw, fh = fig.get_size_inches()
-    ax = fig.add_axes((left / fw, bottom / fh, n * cell / fw, n * cell / fh))
-    for i, row in enumerate(matrix):
-        for j, value in enumerate(row):
-            symbol, colour, ink, _ = _REACH[None if value is None else bool(value)]
-            ax.add_patch(Rectangle((j, n - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
-                                   gid=f"cell:{i}:{j}"))
-            ax.text(j + 0.5, n - 0.5 - i, symbol, ha="center", va="center", fontsize=13,
-                    weight="bold", color=ink, gid=f"mark:{i}:{j}")
-    ax.set_xlim(0, n)
-    ax.set_ylim(0, n)
-    ax.set_xticks([j + 0.5 for j in range(n)], labels, rotation=35, ha="left",
-                  rotation_mode="anchor", fontsize=_FONT)
-    ax.set_yticks([n - 0.5 - i for i in range(n)], labels, fontsize=_FONT)
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    fig.text(0.1 / fw, 1 - 0.45 / fh, "row: from\ncolumn: to", fontsize=_SMALL, va="top",
-             style="italic")
-    handles = [Patch(fc=c, ec="black", label=f"{s} {lab}") for s, c, _, lab in _REACH.values()]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=_SMALL, frameon=False,
-               handlelength=1.2, columnspacing=1.0)
-    fig.suptitle(title, fontsize=_TITLE, weight="bold", x=0.1 / fw, y=1 - 0.1 / fh,
-                 ha="left", va="top")
-    return fig
+    add_legend(sc, sc.y1 + 0.2, sc.w)
+    return finish(sc, "bridge with its veth pairs")

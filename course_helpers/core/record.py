@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CourseError, EngineUnavailable
-from .lab import DEFAULT_NETWORKS
+from .options import DEFAULT_NETWORKS
 from .replay import RECORDINGS, Recording, decode, set_name
 
 #: The course's notebooks (a source checkout: notebooks/ beside the package).
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 #: The kernel the notebooks are executed with (the venv's own ``python3``).
 KERNEL = "python3"
 #: Seconds one cell may run while recording.

@@ -15,24 +15,23 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as _dt
-import ipaddress
 import itertools
 import os
 import platform
 import re
-import select
-import shlex
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import docker.utils
 
+from ..ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
 from . import sessions
 from .engine import connect, docker_host_set, engine_address, translated
 from .errors import (
@@ -45,8 +44,25 @@ from .errors import (
     as_clause,
     shorten,
 )
+from .execstream import read_exec_stream
 from .image import ensure_image
-from .ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
+from .options import (
+    DEFAULT_LIFETIME,
+    EXEC_TIMEOUT,
+    MAX_EXEC_TIMEOUT,
+    NAME_ATTEMPTS,
+    check_container_ref,
+    check_create_network,
+    check_exec,
+    check_lifetime,
+    check_network_mode,
+    check_network_options,
+    check_network_ref,
+    check_role,
+    check_start,
+    container_request,
+    self_join_sentence,
+)
 from .replay import (
     RECORDINGS,
     NoEngine,
@@ -56,18 +72,13 @@ from .replay import (
     recording_dir,
     replayable,
 )
-from .warm import WARMABLE, Spares
+from .spares import WARMABLE, Spares
+
+T = TypeVar("T")
 
 #: ``ip addr`` (without BusyBox's complaints about vanishing interfaces), then the
 #: kernel's own link table, which names each veth's peer without ambiguity.
 IP_ADDR = IP_ADDR_WITH_LINKS
-#: Seconds a course container lives before it exits and removes itself.
-DEFAULT_LIFETIME = 900
-#: The longest lifetime a Lab accepts (one day): every course container expires.
-MAX_LIFETIME = 24 * 3600
-#: Seconds ``lab.exec`` waits for a command by default, and at most.
-EXEC_TIMEOUT = 20
-MAX_EXEC_TIMEOUT = 600
 #: Bytes of output ``lab.exec`` keeps (1 MiB); the rest is read and dropped, and the
 #: returned text says it was cut.
 EXEC_OUTPUT_LIMIT = 1 << 20
@@ -77,48 +88,6 @@ CLOSE_BUDGET = 20
 CLOSE_REQUEST_TIMEOUT = 5
 #: What a chapter name may hold: it names a file in the recordings folder, nothing else.
 CHAPTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
-#: Names Docker accepts for containers and networks (and the course for ``name=``).
-DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
-#: Host names (``hostname=``) and environment variable names (``environment=``).
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-HOSTNAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-#: The options ``start_container`` accepts, and what each is for; every other is refused.
-ALLOWED_OPTIONS = {
-    "name": "your own name for it",
-    "network_mode": "bridge, host, none, container:NAME or a network's name",
-    "command": "what it runs, within its lifetime",
-    "labels": "labels added to the course's",
-    "ports": "ports published on 127.0.0.1",
-    "hostname": "its host name",
-    "environment": "environment variables",
-}
-#: The ``create_network`` options the course accepts; every other is refused.
-NETWORK_OPTIONS = ("name", "driver", "internal", "labels", "ipam", "attachable",
-                   "enable_ipv6", "check_duplicate")
-#: Network drivers a course network may use (a bridge needs nothing of the host's NICs).
-NETWORK_DRIVERS = ("bridge",)
-#: PID 1 of every course container: runs the command in the background and ends when it
-#: ends, or kills it (SIGKILL) once the lifetime is over, whichever comes first. PID 1
-#: ending stops the container (its other processes with it), and ``--rm`` removes it.
-#: A command cannot escape: it is never PID 1, and the entrypoint cannot be changed.
-LIFETIME_SCRIPT = ('lifetime=$1; shift; "$@" & pid=$!; '
-                   '(sleep "$lifetime"; kill -9 "$pid") 2>/dev/null & wait "$pid"')
-#: Resource limits of every course container.
-MEM_LIMIT = "32m"
-PIDS_LIMIT = 64
-#: How ``docker stop`` (and an engine shutting down) stops a course container: ``sleep``
-#: as PID 1 ignores SIGTERM, so Docker's default would only wait 10 s before killing it.
-STOP_SIGNAL = "SIGKILL"
-#: The networks every engine starts with, and their drivers (``docker network ls``).
-DEFAULT_NETWORKS = {"bridge": "bridge", "host": "host", "none": "null"}
-#: Options fixed for every course container (limits, labels' safety net, expiry).
-FIXED_OPTIONS = ("mem_limit", "pids_limit", "security_opt", "auto_remove", "image",
-                 "entrypoint", "stop_signal")
-#: What a role (the word in a name) may hold: what Docker allows in names.
-ROLE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}")
-#: Generated names tried before giving up when a learner's object holds the name.
-NAME_ATTEMPTS = 20
 
 #: Live Labs not closed yet: closed at interpreter exit (strong references, so a
 #: Lab whose variable was reassigned still removes its objects).
@@ -162,373 +131,6 @@ def _ref_id(obj: Any) -> str:
 def _describe_ref(obj: Any) -> str:
     return getattr(obj, "name", None) or str(obj)[:12]
 
-
-def _allowed_sentence() -> str:
-    return ", ".join(f"{key} ({what})" for key, what in ALLOWED_OPTIONS.items())
-
-
-def check_lifetime(lifetime: Any) -> int:
-    """``lifetime`` as seconds, if it is a whole number from 1 to :data:`MAX_LIFETIME`.
-
-    Raises:
-        BadInput: anything else.
-    """
-    if isinstance(lifetime, bool) or not isinstance(lifetime, int) \
-            or not 1 <= lifetime <= MAX_LIFETIME:
-        raise BadInput(
-            f"lifetime is {shorten(lifetime)}: pass a whole number of seconds from 1 to "
-            f"{MAX_LIFETIME} (one day; the default is {DEFAULT_LIFETIME})."
-        )
-    return lifetime
-
-
-def check_role(role: Any) -> str:
-    """``role`` if it can go into a name.
-
-    Raises:
-        BadInput: it holds characters Docker does not allow in names.
-    """
-    if not isinstance(role, str) or not ROLE.fullmatch(role):
-        raise BadInput(
-            f"The role {shorten(role)} cannot go into a name: use letters, digits, '.', '_' "
-            "or '-' (up to 41 characters), such as role='web'."
-        )
-    return role
-
-
-def _check_command(command: Any) -> list[str]:
-    if isinstance(command, str):
-        try:
-            command = shlex.split(command)
-        except ValueError:
-            command = None
-    if not isinstance(command, (list, tuple)) or not command \
-            or not all(isinstance(part, str) and "\x00" not in part for part in command):
-        raise BadInput(
-            f"command is {shorten(command)}: pass a list of strings such as "
-            "['sh', '-c', 'httpd -f -p 80'] (it runs within the container's lifetime)."
-        )
-    return list(command)
-
-
-def _check_ports(ports: Any) -> dict[str, list[tuple[str, int | None]]]:
-    example = "ports={'80/tcp': ('127.0.0.1', None)}"
-    if not isinstance(ports, dict) or not ports:
-        raise BadInput(f"ports is {shorten(ports)}: pass a dict such as {example}.")
-    bindings: dict[str, list[tuple[str, int | None]]] = {}
-    for key, value in ports.items():
-        match = re.fullmatch(r"(\d{1,5})(?:/(tcp|udp|sctp))?", str(key))
-        if isinstance(key, bool) or not match or not 1 <= int(match[1]) <= 65535:
-            raise BadInput(f"The port {shorten(key)} is not a container port: use a number "
-                           f"with an optional /tcp or /udp, as in {example}.")
-        values = value if isinstance(value, list) else [value]
-        checked = []
-        for binding in values:
-            ok = isinstance(binding, tuple) and len(binding) == 2 \
-                and isinstance(binding[0], str) \
-                and (binding[1] is None or (isinstance(binding[1], int)
-                                            and not isinstance(binding[1], bool)
-                                            and 1 <= binding[1] <= 65535))
-            try:
-                loopback = ok and ipaddress.ip_address(binding[0]).is_loopback
-            except ValueError:
-                loopback = False
-            if not loopback:
-                raise BadInput(
-                    f"The port {key} would be published as {shorten(binding)}: course "
-                    f"containers publish on loopback only, as in {example} (None picks a "
-                    "free host port)."
-                )
-            checked.append(binding)
-        bindings[f"{match[1]}/{match[2] or 'tcp'}"] = checked
-    return bindings
-
-
-def _check_network_mode(network_mode: Any) -> str | None:
-    if network_mode is None:
-        return None  # Docker's default: the default bridge, as `docker run` with no --network
-    if isinstance(network_mode, str):
-        mode = network_mode.strip()
-        if mode in ("bridge", "host", "none", "default"):
-            return mode
-        if mode.startswith("container:"):
-            target = mode.split(":", 1)[1].strip()
-            if DOCKER_NAME.fullmatch(target.lstrip("/")):
-                return f"container:{target.lstrip('/')}"
-        elif DOCKER_NAME.fullmatch(mode):
-            return mode
-    raise BadInput(
-        f"network_mode is {shorten(network_mode)}: pass bridge, host, none, "
-        "container:NAME (a running container's name or full id) or a network's name or id."
-    )
-
-
-def check_container_options(network_mode: Any = None, command: Any = None,
-                            **options: Any) -> dict[str, Any]:
-    """Validate ``start_container``'s options against the allow-list, without an engine.
-
-    Only :data:`ALLOWED_OPTIONS` pass; everything else (``privileged``,
-    ``volumes``, ``mounts``, ``devices``, ``cap_add``, ``pid_mode``,
-    ``entrypoint``, ``restart_policy`` …) is refused in one sentence that names
-    what is allowed.
-
-    Returns:
-        The checked options: ``network_mode`` (None for Docker's default),
-        ``command`` (a list, or None for ``sleep LIFETIME``), ``name``, ``labels``,
-        ``ports`` (container port -> loopback bindings), ``hostname``, ``environment``.
-
-    Raises:
-        BadInput: an option outside the allow-list, or one of the wrong shape.
-    """
-    unknown = sorted(set(options) - set(ALLOWED_OPTIONS))
-    if unknown:
-        names = ", ".join(str(key) for key in unknown)
-        if "privileged" in unknown and options.get("privileged"):
-            lead = "Course containers never run privileged, so leave out privileged=True"
-        elif set(unknown) & {"volumes", "mounts", "volumes_from", "devices"}:
-            lead = (f"Course containers never get host paths, devices or the Docker socket, "
-                    f"so leave out {names}")
-        elif set(unknown) & set(FIXED_OPTIONS):
-            lead = (f"{names} cannot be changed for course containers (they keep memory and pid "
-                    "limits and remove themselves), so leave those options out")
-        else:
-            lead = f"start_container() does not take {shorten(names, 80)[1:-1]}"
-        raise BadInput(f"{lead}: course containers take only {_allowed_sentence()}.")
-    checked: dict[str, Any] = {"network_mode": _check_network_mode(network_mode),
-                               "command": None if command is None else _check_command(command)}
-    name = options.get("name")
-    if name is not None and (not isinstance(name, str) or not DOCKER_NAME.fullmatch(name)):
-        raise BadInput(f"name is {shorten(name)}: use letters, digits, '.', '_' or '-' "
-                       "(starting with a letter or digit), such as name='web1'.")
-    checked["name"] = name
-    labels = options.get("labels")
-    if labels is not None:
-        if not isinstance(labels, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
-            raise BadInput(f"labels is {shorten(labels)}: pass a dict of strings such as "
-                           "labels={'lesson': 'dns'}.")
-        taken = sorted(k for k in labels if k.startswith(sessions.LABEL_PREFIX))
-        if taken:
-            raise BadInput(f"The label {shorten(taken[0])} is the course's own: choose a label "
-                           f"outside {sessions.LABEL_PREFIX}.")
-    checked["labels"] = dict(labels or {})
-    checked["ports"] = _check_ports(options["ports"]) if options.get("ports") is not None else {}
-    hostname = options.get("hostname")
-    if hostname is not None and (not isinstance(hostname, str) or len(hostname) > 253
-                                 or not HOSTNAME.fullmatch(hostname)):
-        raise BadInput(f"hostname is {shorten(hostname)}: use letters, digits, '-' and dots, "
-                       "such as hostname='web'.")
-    checked["hostname"] = hostname
-    environment = options.get("environment")
-    if environment is not None:
-        pairs = (list(environment.items()) if isinstance(environment, dict)
-                 else [tuple(e.split("=", 1)) if isinstance(e, str) and "=" in e else (e, None)
-                       for e in environment] if isinstance(environment, (list, tuple)) else None)
-        if pairs is None or not all(isinstance(k, str) and ENV_NAME.fullmatch(k)
-                                    and isinstance(v, str) and "\x00" not in v
-                                    for k, v in pairs):
-            raise BadInput(f"environment is {shorten(environment)}: pass a dict of strings such "
-                           "as environment={'GREETING': 'hello'}.")
-        environment = dict(pairs)
-    checked["environment"] = environment
-    return checked
-
-
-def container_request(name: str, image: str, lifetime: int, course_labels: dict[str, str],
-                      network_mode: Any = None, command: Any = None,
-                      **options: Any) -> dict[str, Any]:
-    """What ``POST /containers/create`` is sent for a course container, built from the
-    allow-list alone (a pure function: no engine is asked).
-
-    Similar to ``docker run -d --rm --memory 32m --pids-limit 64 --security-opt
-    no-new-privileges --entrypoint sh IMAGE -c LIFETIME_SCRIPT LIFETIME COMMAND…``:
-    the lifetime is enforced by PID 1 whatever the command.
-
-    Args:
-        name: the container's name (its own, or the one chosen with ``name=``).
-        image: the course image.
-        lifetime: seconds before it is killed, whatever it runs (checked).
-        course_labels: the course's labels; they override any of the learner's.
-        network_mode: see :func:`check_container_options`.
-        command: what to run; by default ``sleep LIFETIME``.
-        **options: the rest of :data:`ALLOWED_OPTIONS`.
-
-    Returns:
-        ``{"create": kwargs of APIClient.create_container, "host_config": kwargs of
-        create_host_config, "port_bindings": …}``.
-
-    Raises:
-        BadInput: what :func:`check_container_options` refuses, a lifetime out of
-            bounds, or a container joining its own network namespace.
-    """
-    lifetime = check_lifetime(lifetime)
-    checked = check_container_options(network_mode, command, name=name, **options)
-    mode = checked["network_mode"]
-    if mode in (f"container:{name}", f"container:/{name}"):
-        raise BadInput(_self_join(name))
-    argv = checked["command"] or ["sleep", str(lifetime)]
-    host_config: dict[str, Any] = {
-        "mem_limit": MEM_LIMIT, "pids_limit": PIDS_LIMIT,
-        "security_opt": ["no-new-privileges"], "auto_remove": True,
-    }
-    if mode is not None:
-        host_config["network_mode"] = mode
-    create: dict[str, Any] = {
-        "image": image,
-        "entrypoint": ["sh", "-c", LIFETIME_SCRIPT, "course-lifetime", str(lifetime)],
-        "command": argv,
-        "name": name,
-        "labels": {**checked["labels"], **course_labels},
-        "stop_signal": STOP_SIGNAL,
-    }
-    if checked["hostname"]:
-        create["hostname"] = checked["hostname"]
-    if checked["environment"]:
-        create["environment"] = checked["environment"]
-    if checked["ports"]:
-        create["ports"] = [tuple(key.split("/")) for key in checked["ports"]]
-    return {"create": create, "host_config": host_config, "port_bindings": checked["ports"]}
-
-
-def _self_join(name: str) -> str:
-    return (f"Container {name} cannot join its own network namespace: pass another "
-            "running container as the target (network_mode='container:OTHER').")
-
-
-def _check_start(lab: Lab, role: Any, *, network_mode: Any = None, command: Any = None,
-                 **options: Any) -> None:
-    check_role(role)
-    check_container_options(network_mode, command, **options)
-
-
-def _check_container_ref(container: Any) -> str:
-    ref = container if isinstance(container, str) else getattr(container, "id", None)
-    if not isinstance(ref, str) or not ref.strip():
-        raise BadInput(
-            f"{shorten(container)} is not a container: pass what lab.start_container() "
-            "returned, or a running container's name or full id."
-        )
-    return ref.strip()
-
-
-def _check_exec(lab: Lab, container: Any, command: Any, *, timeout: Any = None) -> None:
-    _check_container_ref(container)
-    if not (isinstance(command, str) and command.strip()) and not (
-            isinstance(command, (list, tuple)) and command
-            and all(isinstance(part, str) for part in command)):
-        raise BadInput(
-            f"The command {shorten(command)} cannot run: pass a string for `sh -c` such as "
-            "'ip addr', or a list of strings such as ['ip', 'addr']."
-        )
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not 0 < timeout <= MAX_EXEC_TIMEOUT):
-        raise BadInput(f"timeout is {shorten(timeout)}: pass seconds, more than 0 and at most "
-                       f"{MAX_EXEC_TIMEOUT}.")
-
-
-def _check_network_ref(lab: Lab, network: Any) -> None:
-    ref = network if isinstance(network, str) else getattr(network, "id", None)
-    if not isinstance(ref, str) or not ref.strip():
-        raise BadInput(
-            f"{shorten(network)} does not name a network: pass a network's name or id, "
-            "or what lab.create_network() returned."
-        )
-
-
-def check_network_options(role: Any = "net", **options: Any) -> None:
-    """Validate ``create_network``'s options against :data:`NETWORK_OPTIONS`, without an engine.
-
-    Raises:
-        BadInput: an option outside the list, or a driver other than bridge.
-    """
-    check_role(role)
-    unknown = sorted(set(options) - set(NETWORK_OPTIONS))
-    if unknown:
-        raise BadInput(
-            f"create_network() does not take {shorten(', '.join(map(str, unknown)), 80)[1:-1]}: "
-            f"course networks take only {', '.join(NETWORK_OPTIONS)}."
-        )
-    driver = options.get("driver")
-    if driver is not None and driver not in NETWORK_DRIVERS:
-        raise BadInput(
-            f"The network driver {shorten(driver)} is not one the course uses: leave driver "
-            "out or pass driver='bridge' (other drivers need a swarm or the host's own NICs)."
-        )
-    name = options.get("name")
-    if name is not None and (not isinstance(name, str) or not DOCKER_NAME.fullmatch(name)):
-        raise BadInput(f"name is {shorten(name)}: use letters, digits, '.', '_' or '-', "
-                       "such as name='mynet'.")
-    labels = options.get("labels")
-    if labels is not None and (not isinstance(labels, dict) or any(
-            not isinstance(k, str) or not isinstance(v, str)
-            or k.startswith(sessions.LABEL_PREFIX) for k, v in labels.items())):
-        raise BadInput(f"labels is {shorten(labels)}: pass a dict of strings outside "
-                       f"{sessions.LABEL_PREFIX}, such as labels={{'lesson': 'dns'}}.")
-    for flag in ("internal", "attachable", "enable_ipv6", "check_duplicate"):
-        if flag in options and not isinstance(options[flag], bool):
-            raise BadInput(f"{flag} is {shorten(options[flag])}: pass True or False.")
-
-
-def _check_create_network(lab: Lab, role: Any = "net", **options: Any) -> None:
-    check_network_options(role, **options)
-
-
-def _check_mode_args(lab: Lab, mode: Any, target: Any = None) -> None:
-    from .modes import check_mode, target_ref
-
-    mode, target = check_mode(mode, target)
-    if mode == "container":
-        target_ref(target)
-
-
-def _check_all_modes_args(lab: Lab, target: Any = None) -> None:
-    if target is not None:
-        from .modes import target_ref
-
-        target_ref(target)
-
-
-def read_exec_stream(sock: Any, *, deadline: float, limit: int) -> tuple[bytes, bool, bool]:
-    """Read a ``docker exec`` stream (stdout and stderr frames) until it ends or ``deadline``.
-
-    Similar to what ``docker exec`` prints, with a bound on time and memory: at
-    most ``limit`` bytes are kept; the rest is read and dropped.
-
-    Args:
-        sock: the stream's socket (anything with ``fileno`` and ``recv``).
-        deadline: a :func:`time.monotonic` time after which reading stops.
-        limit: how many bytes of output to keep.
-
-    Returns:
-        ``(output, cut, finished)``: what was kept, whether more was dropped, and
-        whether the stream ended before the deadline.
-    """
-    pending = bytearray()
-    out = bytearray()
-    cut = False
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return bytes(out), cut, False
-        buffered = getattr(sock, "pending", None)
-        if not (buffered and buffered()):
-            ready, _, _ = select.select([sock], [], [], remaining)
-            if not ready:
-                continue
-        chunk = sock.recv(1 << 16)
-        if not chunk:
-            return bytes(out), cut, True
-        pending += chunk
-        while len(pending) >= 8:
-            size = int.from_bytes(pending[4:8], "big")
-            if len(pending) < 8 + size:
-                break
-            if pending[0] in (1, 2):
-                room = limit - len(out)
-                if size > room:
-                    cut = True
-                out += pending[8:8 + min(size, max(room, 0))]
-            del pending[:8 + size]
 
 
 class Lab:
@@ -583,16 +185,19 @@ class Lab:
         self.backend = "new"
         #: Why ``auto`` chose replay although ``DOCKER_HOST`` names an engine (else None).
         self.fallback: str | None = None
-        self.recorder: Recording | None = None
-        self.recording: Recording | None = None
+        #: What a recording Lab writes (``python -m course_helpers record``), else None.
+        self.record_into: Recording | None = None
+        #: What a replaying Lab serves, else None.
+        self.replay_from: Recording | None = None
         self._containers: dict[str, str] = {}  # full id -> name, in creation order
         self._networks: dict[str, str] = {}
         self._counter = itertools.count(1)
         self._mutex = threading.Lock()
         self._probe: ContainerRef | None = None
         self._probe_lock = threading.Lock()
-        self._spares = Spares(self)
-        self._depth = 0
+        self._spares = Spares(start=self._start_spare, discard=self.discard,
+                               max_age=lifetime / 2 if isinstance(lifetime, int) else 0,
+                               closed=lambda: self.closed)
         self._lock: sessions.SessionLock | None = None
         self._saved = False
         self.reaped: list[sessions.Orphan] = []
@@ -635,9 +240,9 @@ class Lab:
             )
         self.backend = "replay"
         self.client = NoEngine()
-        self.recording = Recording.load(path)
-        self.session = self.recording.meta["session"]
-        self.image = self.recording.meta["image"]
+        self.replay_from = Recording.load(path)
+        self.session = self.replay_from.meta["session"]
+        self.image = self.replay_from.meta["image"]
         self.labels = sessions.labels_for(self.session)
         self.closed = False
 
@@ -653,7 +258,7 @@ class Lab:
                 self._reap()
             self.image = ensure_image(self.client)
             if os.environ.get("COURSE_RECORD_DIR"):
-                self.recorder = Recording(self._meta())
+                self.record_into = Recording(self._meta())
         except BaseException:
             self.close()
             raise
@@ -702,7 +307,7 @@ class Lab:
                 version = self.client.version()
             return (f"LIVE: Docker Engine {version.get('Version')} at {engine_address()} "
                     f"on {platform.node()}")
-        meta = self.recording.meta
+        meta = self.replay_from.meta
         return (f"REPLAY: not using a Docker engine; showing a run recorded with Docker Engine "
                 f"{meta.get('engine')} on {meta.get('os')} ({meta.get('date')})")
 
@@ -714,7 +319,7 @@ class Lab:
         return False
 
     # -- names and bookkeeping ---------------------------------------------
-    def name(self, role: str) -> str:
+    def new_name(self, role: str) -> str:
         """A fresh name for an object of this session: ``dnc-<session>-<role>-<n>``.
 
         Raises:
@@ -737,12 +342,17 @@ class Lab:
         """Full ids of the networks this session created and has not removed."""
         return list(self._networks)
 
-    def _check_open(self) -> None:
+    def ensure_open(self) -> None:
+        """Refuse to go on once this Lab is closed.
+
+        Raises:
+            BadInput: it is closed.
+        """
         if self.closed:
             raise BadInput("This Lab is closed: create a new one with `lab = Lab()`.")
 
     # -- containers ----------------------------------------------------------
-    @recorded(check=_check_start)
+    @recorded(check=check_start)
     def start_container(
         self, role: str, *, network_mode: str | None = None, command: list[str] | None = None,
         **options: Any,
@@ -776,15 +386,15 @@ class Lab:
             EngineUnavailable: the engine went away; what was half-made is removed by
                 :meth:`close` or the next session.
         """
-        self._check_open()
+        self.ensure_open()
         chosen = options.get("name")
-        mode = _check_network_mode(network_mode)
+        mode = check_network_mode(network_mode)
         if mode is not None and mode.startswith("container:"):
             if chosen and mode == f"container:{chosen}":
-                raise BadInput(_self_join(chosen))
+                raise BadInput(self_join_sentence(chosen))
             network_mode = f"container:{self.running_container(mode.split(':', 1)[1]).id}"
         for attempt in range(NAME_ATTEMPTS):
-            name = chosen or self.name(role)
+            name = chosen or self.new_name(role)
             request = container_request(name, self.image, self.lifetime, self.labels,
                                         network_mode, command,
                                         **{k: v for k, v in options.items() if k != "name"})
@@ -825,7 +435,7 @@ class Lab:
         Raises:
             BadInput: no such container, only a prefix given, or it is not running.
         """
-        text = _check_container_ref(ref).lstrip("/")
+        text = check_container_ref(ref).lstrip("/")
         fix = ("pass a running container's exact name or full id (`docker ps --no-trunc` "
                "lists them), or what lab.start_container() returned")
         try:
@@ -859,7 +469,7 @@ class Lab:
         """
         if not self.is_live:
             return
-        cid = _check_container_ref(container)
+        cid = check_container_ref(container)
         if cid not in self._containers:
             raise BadInput(
                 f"Container {_describe_ref(container)} was not created by this Lab, so the "
@@ -869,7 +479,7 @@ class Lab:
         with self._mutex:
             self._containers.pop(cid, None)
 
-    @recorded(check=_check_exec)
+    @recorded(check=check_exec)
     def exec(self, container: ContainerRef | str, command: list[str] | str, *,
              timeout: float | None = None) -> str:
         """Run a command in a running container and return its output.
@@ -892,7 +502,7 @@ class Lab:
             CommandTimedOut: it did not finish in time.
             DockerRefused: no such container, or it is not running.
         """
-        ref = _check_container_ref(container)
+        ref = check_container_ref(container)
         cmd = ["sh", "-c", command] if isinstance(command, str) else list(command)
         limit = EXEC_TIMEOUT if timeout is None else timeout
         shown = " ".join(cmd)
@@ -961,9 +571,12 @@ class Lab:
                 self._probe = self.start_container("host", network_mode="host")
             return self._probe
 
-    def _with_probe(self, fn):
-        """``fn(probe)``; if the probe has gone (it expired, the engine restarted), once more
-        with a new one."""
+    def with_host_probe(self, fn: Callable[[ContainerRef], T]) -> T:
+        """``fn(probe)`` with this session's host-mode container; if the probe has gone
+        (it expired, the engine restarted), once more with a new one.
+
+        Similar to ``docker exec PROBE …``, where PROBE runs with ``--network host``.
+        """
         probe = self.host_probe()
         try:
             return fn(probe)
@@ -979,6 +592,11 @@ class Lab:
                 self._containers.pop(probe.id, None)
         return fn(self.host_probe())
 
+    def is_host_probe(self, ref: ContainerRef) -> bool:
+        """True when ``ref`` is this session's host-mode container (see :meth:`host_probe`)."""
+        probe = self._probe
+        return probe is not None and getattr(ref, "id", None) == probe.id
+
     @recorded
     def host_interfaces(self) -> list[Interface]:
         """The Docker host's interfaces, read from inside a host-mode container.
@@ -989,7 +607,7 @@ class Lab:
         return self._with_probe(self.ip_addr)
 
     # -- networks -------------------------------------------------------------
-    @recorded(check=_check_create_network)
+    @recorded(check=check_create_network)
     def create_network(self, role: str = "net", **options: Any) -> NetworkRef:
         """Create a labelled course network. Similar to ``docker network create``.
 
@@ -1002,34 +620,34 @@ class Lab:
             BadInput: another option, or a driver other than bridge.
             DockerRefused: the engine refused (the name is taken …); nothing is left behind.
         """
-        self._check_open()
+        self.ensure_open()
         check_network_options(role, **options)
         options = dict(options)
         chosen = options.pop("name", None)
         labels = {**(options.pop("labels", None) or {}), **self.labels}
         options.setdefault("check_duplicate", True)  # as the CLI does: a taken name is a 409
         for attempt in range(NAME_ATTEMPTS):
-            name = chosen or self.name(role)
+            name = chosen or self.new_name(role)
             try:
                 with translated(f"create network {name}"):
-                    network = self.client.networks.create(name, labels=labels, **options)
+                    nid = self.client.api.create_network(name, labels=labels, **options)["Id"]
             except DockerRefused as exc:
                 if chosen or exc.status != 409 or attempt == NAME_ATTEMPTS - 1:
                     raise
                 continue
             break
         with self._mutex:
-            self._networks[network.id] = name
-        return NetworkRef(name, network.id)
+            self._networks[nid] = name
+        return NetworkRef(name, nid)
 
-    @recorded(check=_check_network_ref)
+    @recorded(check=check_network_ref)
     def remove_network(self, network: NetworkRef | str) -> None:
         """Remove a network this session created, by full id. Similar to ``docker network rm``.
 
         Networks this session did not create are refused before Docker is asked;
         Docker's own refusals (active endpoints …) come back as :class:`DockerRefused`.
         """
-        _check_network_ref(self, network)
+        check_network_ref(self, network)
         nid = _ref_id(network)
         if nid not in self._networks:
             raise BadInput(
@@ -1040,95 +658,30 @@ class Lab:
         with self._mutex:
             self._networks.pop(nid, None)
 
-    @recorded(check=_check_network_ref)
-    def try_remove_network(self, network: NetworkRef | str) -> str:
-        """Ask Docker to remove a network, to see what it answers. Similar to ``docker network rm``.
+    def owned_network(self, ref: str) -> NetworkRef | None:
+        """This session's network whose full id or name is ``ref``, else None."""
+        with self._mutex:
+            for nid, name in self._networks.items():
+                if ref in (nid, name):
+                    return NetworkRef(name, nid)
+        return None
 
-        Only two kinds of network are ever sent to Docker: the three default
-        ones (``bridge``, ``host``, ``none``: Docker refuses, and that refusal is
-        the lesson) and networks this Lab created (removed by full id). Anything
-        else, a learner's own network above all, is refused before Docker is asked.
-
-        Args:
-            network: a name, an id, or a :class:`NetworkRef`.
-
-        Returns:
-            The removed network's name, as ``docker network rm`` prints it.
-
-        Raises:
-            DockerRefused: Docker refused; ``reason`` holds its words ("bridge is a
-                pre-defined network and cannot be removed", "… has active endpoints").
-            BadInput: the network is neither a default one nor this Lab's.
-        """
-        self._check_open()
-        ref = network if isinstance(network, str) else getattr(network, "id", None)
-        if not isinstance(ref, str) or not ref.strip():
-            raise BadInput(
-                f"{network!r} does not name a network: pass a network's name or id, "
-                "or what lab.create_network() returned."
-            )
-        ref = ref.strip()
-        for nid, name in list(self._networks.items()):
-            if ref in (nid, name):
-                self.remove_network(nid)
-                return name
-        with translated(f"look up network {ref}"):
-            info = self.client.api.inspect_network(ref)
-        nid, name, labels = info["Id"], info["Name"], info.get("Labels") or {}
-        owner = labels.get(sessions.LABEL_SESSION)
-        ours = labels.get(sessions.LABEL_COURSE) == sessions.COURSE_VALUE
-        if ours and owner == self.session and nid not in self._networks:
-            # It carries this session's labels (copied onto it by hand, or made by a call that
-            # was interrupted): the course treats it as its own, as close() would.
-            with self._mutex:
-                self._networks[nid] = name
-        if nid in self._networks:
-            self.remove_network(nid)
-            return name
-        if DEFAULT_NETWORKS.get(name) == info.get("Driver") and not labels:
-            with translated(f"remove network {name}"):
-                self.client.api.remove_network(nid)
-            return name
-        if ours and owner:
-            raise BadInput(
-                f"Network {name} belongs to another course session ({owner}), so this Lab will "
-                "not remove it: close that session's Lab, or run `python -m course_helpers "
-                "cleanup` once it has ended."
-            )
-        raise BadInput(
-            f"Network {name} was not created by the course, so the course will not remove it: "
-            f"use `docker network rm {name}` yourself if you mean to."
-        )
+    def adopt_network(self, network: NetworkRef) -> None:
+        """Treat a network carrying this session's labels as this session's own (as
+        :meth:`close` does): it was labelled by hand, or made by an interrupted call."""
+        with self._mutex:
+            self._networks.setdefault(network.id, network.name)
 
     # -- the modes ------------------------------------------------------------
-    @recorded(check=_check_mode_args)
     def run_in_mode(self, mode: str, target: Any = None):
         """Start a container in a network mode and snapshot its network.
 
-        A container-mode target is a running container named exactly, or by its
-        full id (never an id prefix), a :class:`ContainerRef` or a snapshot.
-        See :func:`course_helpers.modes.run_in_mode`.
+        Similar to ``docker run --network MODE IMAGE ip addr``; see
+        :func:`course_helpers.modes.run_in_mode`.
         """
-        from .modes import check_mode, run_in_mode
+        from .. import modes
 
-        mode, target = check_mode(mode, target)
-        if mode == "container" and isinstance(target, str):
-            self._check_open()
-            target = self.running_container(target).id
-        return run_in_mode(self, mode, target)
-
-    @recorded(check=_check_all_modes_args)
-    def run_all_modes(self, target: Any = None):
-        """Snapshots of all four modes, started side by side.
-
-        See :func:`course_helpers.modes.run_all_modes`.
-        """
-        from .modes import run_all_modes
-
-        if isinstance(target, str):
-            self._check_open()
-            target = self.running_container(target).id
-        return run_all_modes(self, target)
+        return modes.run_in_mode(self, mode, target)
 
     # -- closing --------------------------------------------------------------
     def keep_warm(self, modes: tuple[str, ...] = WARMABLE) -> None:
@@ -1137,12 +690,26 @@ class Lab:
         Introduced in chapter 03 (the mode explorer). No effect when replaying
         or recording (a recording must hold only what the notebook asked for).
         """
-        if self.is_live and self.recorder is None:
+        if self.is_live and self.record_into is None:
             self._spares.enable(tuple(modes))
 
-    def _take(self, mode: str) -> ContainerRef:
-        """A running course container in ``bridge`` or ``none`` mode (a spare if ready)."""
+    def container_for_mode(self, mode: str) -> ContainerRef:
+        """A running course container in ``bridge`` or ``none`` mode: a spare if one is
+        ready (see :meth:`keep_warm`), else a new one. Similar to ``docker run -d
+        --network MODE IMAGE sleep N``."""
         return self._spares.take(mode)
+
+    def _start_spare(self, mode: str) -> ContainerRef:
+        return self.start_container(mode, network_mode=mode)
+
+    def discard(self, ref: ContainerRef) -> None:
+        """Remove a course container this session no longer needs, quietly (the engine may
+        be gone: then :meth:`close`, or the reaper, removes it later); never the host probe.
+
+        Similar to ``docker rm -f ID``.
+        """
+        if not self.is_host_probe(ref):
+            self._remove_quietly(ref.id)
 
     def close(self) -> None:
         """Remove every container, then every network, this session created.
@@ -1173,9 +740,10 @@ class Lab:
             self._spares.stop()
             if self._adopt_labelled():
                 self._remove_all(deadline)
-            if self.recorder is not None and not self._saved:
+            if self.record_into is not None and not self._saved:
                 self._saved = True
-                self.recorder.save(Path(os.environ["COURSE_RECORD_DIR"]) / f"{self.chapter}.json")
+                folder = Path(os.environ["COURSE_RECORD_DIR"])
+                self.record_into.save(folder / f"{self.chapter}.json")
         finally:
             if isinstance(saved_timeout, (int, float)):
                 api.timeout = saved_timeout

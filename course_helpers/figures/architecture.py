@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
-from .apitrace import RunTrace
-from .architecture import EngineStack, ProcessChain, shim_binary_for
+from ..apitrace import RunTrace
+from ..architecture import EngineStack, ProcessChain, shim_binary_for
 
 #: Okabe-Ito colour and hatch of each role of a box.
 STYLE = {

@@ -75,7 +75,8 @@ def lock_dir() -> Path:
     return path
 
 
-def _lock_path(session: str, directory: Path | str | None = None) -> Path:
+def lock_path(session: str, directory: Path | str | None = None) -> Path:
+    """The lock file of ``session`` in ``directory`` (by default :func:`lock_dir`)."""
     return Path(directory or lock_dir()) / f"{session}.lock"
 
 
@@ -110,7 +111,7 @@ class SessionLock:
             for _ in range(64):
                 candidate = session or secrets.token_hex(4)
                 try:
-                    os.link(tmp, _lock_path(candidate, self.directory))
+                    os.link(tmp, lock_path(candidate, self.directory))
                 except FileExistsError:
                     if session:
                         raise CourseError(
@@ -128,7 +129,7 @@ class SessionLock:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         self.session = candidate
-        self.path = _lock_path(candidate, self.directory)
+        self.path = lock_path(candidate, self.directory)
 
     @property
     def held(self) -> bool:
@@ -192,7 +193,7 @@ def session_alive(session: str, directory: Path | str | None = None,
     if not SESSION_ID.fullmatch(session or ""):
         return False
     try:
-        fh = _lock_path(session, directory).open("r")
+        fh = lock_path(session, directory).open("r")
     except OSError:
         return process_alive(pid, started)
     with fh:
@@ -385,7 +386,7 @@ def remove_orphans(
 
 def forget_session(session: str, directory: Path | str | None = None) -> None:
     """Delete a dead session's lock file (its tombstone), if nobody holds it."""
-    path = _lock_path(session, directory)
+    path = lock_path(session, directory)
     try:
         fh = path.open("r")
     except OSError:

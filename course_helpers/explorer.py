@@ -1,30 +1,26 @@
-"""Interactive pieces of the chapters: the mode explorer, quizzes and exercise checks.
+"""The mode explorer: pick a network mode, run a container in it, see its interfaces.
 
-Introduced in chapter 03 (网络模式, network modes: the mode explorer); every
-chapter ends its exercises with :func:`self_check` and a :func:`quiz`. As in the
-jupyter-widgets tutorial, the logic (:class:`ModeExplorerModel`,
-:func:`check_answer`, :func:`check_value`, :func:`interface_table_html`) is kept
-apart from the widgets that show it, so it is tested without a browser. Widgets
-carry stable CSS classes (``dnc-…``) for the browser tests.
+Introduced in chapter 03 (网络模式, network modes). As in the jupyter-widgets
+tutorial, the logic (:class:`ModeExplorerModel`, :func:`interface_table_html`)
+is kept apart from the widgets that show it, so it is tested without a browser.
+Widgets carry stable CSS classes (``dnc-…``) for the browser tests.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import re
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
-from .errors import BadInput, CourseError
+from .core.errors import CourseError
+from .figures import draw_topology
 from .modes import MODES, ModeSnapshot, check_mode
-from .plots import draw_topology
 
-_RIGHT, _WRONG = "#009E73", "#D55E00"  # Okabe-Ito bluish green and vermillion
+_WRONG = "#D55E00"  # Okabe-Ito vermillion
 
 
 # -- the mode explorer: model ---------------------------------------------------
@@ -186,133 +182,3 @@ def mode_explorer(lab: Any) -> widgets.VBox:
     box = widgets.VBox([widgets.HBox([mode, target, run]), status, cli, table, figure])
     box.add_class("dnc-explorer")
     return box
-
-
-# -- quizzes ------------------------------------------------------------------
-def _position(options: Sequence[str], item: str | int) -> int | None:
-    if isinstance(item, int) and not isinstance(item, bool):
-        return item if 0 <= item < len(options) else None
-    return list(options).index(item) if item in options else None
-
-
-def check_answer(options: Sequence[str], answer: str | int, choice: str | int | None,
-                 explanation: str = "") -> tuple[bool, str]:
-    """Is ``choice`` the right answer? Returns (correct, feedback).
-
-    Introduced in chapter 01; every chapter's quiz uses it. The feedback
-    starts with "Correct" or "Not quite"; only a correct answer gets the explanation.
-
-    Args:
-        options: the answers offered.
-        answer: the right one, as its text or its position.
-        choice: what the learner picked (text or position), None if nothing yet.
-        explanation: said after "Correct.".
-
-    Raises:
-        BadInput: ``answer`` is not one of ``options``.
-    """
-    right = _position(options, answer)
-    if right is None:
-        raise BadInput(f"The quiz answer {answer!r} is not one of its options: "
-                       "give the right option's text or position.")
-    if choice is None:
-        return False, "Not quite: pick one of the answers first."
-    picked = _position(options, choice)
-    if picked is None:
-        return False, "Not quite: that is not one of the answers offered."
-    if picked == right:
-        return True, f"Correct. {explanation}".strip()
-    return False, (f"Not quite: “{options[picked]}” is not it. Read the question again "
-                   "and try another answer.")
-
-
-def _inline(text: str) -> str:
-    """Escape text, then show `backticks` as code."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
-
-
-def quiz(question: str, options: Sequence[str], answer: str | int,
-         explanation: str = "") -> widgets.VBox:
-    """A one-question quiz: radio buttons, a Check button and feedback.
-
-    Introduced in chapter 01; every chapter has one. CSS classes: ``dnc-quiz``
-    (the box), ``dnc-quiz-question``, ``dnc-quiz-options``, ``dnc-quiz-check``
-    and ``dnc-quiz-feedback`` (its text starts with "Correct" or "Not quite").
-
-    Args:
-        question: the question (`backticks` show as code).
-        options: the answers offered, all different.
-        answer: the right one, as its text or its position.
-        explanation: shown with a correct answer.
-
-    Raises:
-        BadInput: fewer than two options, repeated options, or an answer not among them.
-    """
-    options = [str(o) for o in options]
-    if len(options) < 2 or len(set(options)) != len(options):
-        raise BadInput("A quiz needs at least two different options: check the list.")
-    check_answer(options, answer, None)  # validates the answer now, not on the first click
-    prompt = widgets.HTML(f"<b>{_inline(question)}</b>")
-    choices = widgets.RadioButtons(options=options, value=None,
-                                   layout=widgets.Layout(width="auto"))
-    check = widgets.Button(description="Check")
-    feedback = widgets.HTML("")
-    for widget, css in [(prompt, "dnc-quiz-question"), (choices, "dnc-quiz-options"),
-                        (check, "dnc-quiz-check"), (feedback, "dnc-quiz-feedback")]:
-        widget.add_class(css)
-
-    def on_check(_button: widgets.Button) -> None:
-        correct, text = check_answer(options, answer, choices.value, explanation)
-        colour, state = (_RIGHT, "right") if correct else (_WRONG, "wrong")
-        feedback.value = (f"<span class='dnc-quiz-{state}' style='color:{colour}'>"
-                          f"{_inline(text)}</span>")
-
-    check.on_click(on_check)
-    box = widgets.VBox([prompt, choices, check, feedback])
-    box.add_class("dnc-quiz")
-    return box
-
-
-# -- exercises ------------------------------------------------------------------
-def check_value(name: str, value: Any, expected: Callable[[Any], bool] | Any,
-                hint: str) -> str:
-    """The self-check's verdict on an exercise answer, as one line.
-
-    Introduced in chapter 01; every chapter's exercises use it through :func:`self_check`.
-
-    Args:
-        name: what the answer is called (``"docker0_ip"``).
-        value: the learner's answer; None means not answered yet.
-        expected: a predicate that is true for a right answer, or the right value itself.
-        hint: said when the answer is wrong.
-
-    Returns:
-        "NAME: not answered yet …", "NAME: not yet. Hint: …" or "NAME: correct."
-    """
-    if value is None:
-        return f"{name}: not answered yet (set it in the cell above and run that cell)."
-    try:
-        ok = bool(expected(value)) if callable(expected) else value == expected
-    except Exception:  # noqa: BLE001 - an answer of the wrong type is simply wrong
-        ok = False
-    return f"{name}: correct." if ok else f"{name}: not yet. Hint: {hint}"
-
-
-def self_check(name: str, value: Any, expected_predicate: Callable[[Any], bool] | Any,
-               hint: str) -> None:
-    """Print the verdict on an exercise answer: not answered yet, a hint, or correct.
-
-    Introduced in chapter 01. Similar in spirit to a unit test: the exercise's
-    check cell calls it, and so does its hidden solution cell.
-
-    Args:
-        name: what the answer is called.
-        value: the learner's answer (None until they set it).
-        expected_predicate: a predicate true for a right answer, or the right value.
-        hint: printed when the answer is wrong.
-    """
-    print(check_value(name, value, expected_predicate, hint))
-
-
-#: The name CONTRIBUTING.md uses in exercise cells.
-check = self_check

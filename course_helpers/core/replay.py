@@ -10,6 +10,7 @@ replay branch of their own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -19,14 +20,14 @@ import os
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import CourseError
 
 #: The recordings, one folder per engine they were made on: ``recordings/28.5/NN_name.json``.
-RECORDINGS = Path(__file__).with_name("recordings")
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 #: Picks a set by its engine version (``COURSE_RECORDING=20.10``); the newest by default.
 RECORDING_ENV = "COURSE_RECORDING"
 
@@ -136,9 +137,10 @@ def _find_type(name: str) -> type:
     import importlib
     import pkgutil
 
-    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if module.name != "__main__":
-            importlib.import_module(f"{__package__}.{module.name}")
+    package = importlib.import_module(__package__.rpartition(".")[0])
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
     if name not in _TYPES:
         raise ValueError(f"a recording holds a {name}, which no course module defines")
     return _TYPES[name]
@@ -264,6 +266,34 @@ class Recording:
 _SUBSTITUTABLE: set[str] = set()
 
 
+class _Nesting:
+    """How deep each recording Lab is in recorded calls: only the outermost call is
+    stored (what it calls inside, from any thread, is part of its answer)."""
+
+    def __init__(self) -> None:
+        self._depth: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def inside(self, lab: object) -> bool:
+        with self._lock:
+            return self._depth.get(id(lab), 0) > 0
+
+    @contextlib.contextmanager
+    def enter(self, lab: object) -> Iterator[None]:
+        with self._lock:
+            self._depth[id(lab)] = self._depth.get(id(lab), 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._depth.pop(id(lab)) - 1
+                if left:
+                    self._depth[id(lab)] = left
+
+
+_NESTING = _Nesting()
+
+
 def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False,
              check: Callable[..., Any] | None = None):
     """Method decorator: record live results, serve them in replay.
@@ -314,22 +344,21 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False,
             if check is not None:
                 check(lab, *args, **kwargs)
             if lab.backend == "replay":
-                result = lab.recording.replay(key_of(lab, args, kwargs))
+                result = lab.replay_from.replay(key_of(lab, args, kwargs))
                 if isinstance(result, dict) and "__raise__" in result:
                     raise rebuild_error(result)
                 return result
-            if lab.recorder is None or lab._depth:
+            recording = lab.record_into
+            if recording is None or _NESTING.inside(lab):
                 return func(lab, *args, **kwargs)
             key = key_of(lab, args, kwargs)
-            lab._depth += 1
-            try:
-                result = func(lab, *args, **kwargs)
-            except CourseError as exc:
-                lab.recorder.add_error(key, exc)
-                raise
-            finally:
-                lab._depth -= 1
-            lab.recorder.add(key, result)
+            with _NESTING.enter(lab):
+                try:
+                    result = func(lab, *args, **kwargs)
+                except CourseError as exc:
+                    recording.add_error(key, exc)
+                    raise
+            recording.add(key, result)
             return result
 
         return wrapper
@@ -337,7 +366,8 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False,
     return wrap(fn) if fn is not None else wrap
 
 
-def _error_class(name: str) -> type[CourseError]:
+def error_class(name: str) -> type[CourseError]:
+    """The :class:`CourseError` subclass a recording names (``CourseError`` if unknown)."""
     from . import errors
 
     cls = getattr(errors, name, None) or _ERRORS.get(name, CourseError)
@@ -354,7 +384,7 @@ def rebuild_error(data: dict[str, Any]) -> CourseError:
     Same class, same sentence; recorded attributes (``status``, ``exit_code`` …)
     are set again.
     """
-    cls = _error_class(data["__raise__"])
+    cls = error_class(data["__raise__"])
     message = data["message"]
     try:
         exc = cls(message)

@@ -4,7 +4,7 @@ Introduced in chapter 03 (the mode explorer). Starting a container is what a
 snapshot waits for most (about 0.3 s of a 0.4 s ``docker run``). A Lab that
 keeps warm starts the next container of a mode in the background, right after
 handing one out, so the following ``run_in_mode`` for that mode only reads.
-Opt-in (:meth:`Lab.keep_warm`): the spares are course containers like any
+Opt-in (``Lab.keep_warm``): the spares are course containers like any
 other (labelled, limited, removed at close), and a live, non-recording Lab
 only.
 """
@@ -14,30 +14,38 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
 from .errors import CourseError
 
-if TYPE_CHECKING:
-    from .lab import ContainerRef, Lab
+#: What a spare is: whatever ``start`` returns (a ``ContainerRef`` in a Lab).
+Ref = TypeVar("Ref")
 
 #: Modes whose containers can be started ahead (host mode reuses the Lab's probe,
 #: container mode needs a target known only at call time).
 WARMABLE = ("bridge", "none")
 
 
-class Spares:
+class Spares(Generic[Ref]):
     """At most one spare per mode, refilled in one background thread.
 
     Args:
-        lab: the session the spares belong to.
+        start: starts a container in a mode (``docker run -d --network MODE …``).
+        discard: removes one that is too old to hand out (``docker rm -f``).
+        max_age: seconds after which a spare is replaced rather than handed out.
+        closed: True once the session has closed (no more refills).
     """
 
-    def __init__(self, lab: Lab) -> None:
-        self.lab = lab
+    def __init__(self, start: Callable[[str], Ref], discard: Callable[[Ref], None],
+                 max_age: float, closed: Callable[[], bool]) -> None:
+        self.start = start
+        self.discard = discard
+        self.max_age = max_age
+        self.closed = closed
         self.modes: tuple[str, ...] = ()
-        self._ready: dict[str, tuple[Future[ContainerRef], float]] = {}
+        self._ready: dict[str, tuple[Future[Ref], float]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._mutex = threading.Lock()
 
@@ -49,18 +57,18 @@ class Spares:
 
     def _refill(self, mode: str) -> None:
         with self._mutex:
-            if self.lab.closed or mode not in self.modes or mode in self._ready:
+            if self.closed() or mode not in self.modes or mode in self._ready:
                 return
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dnc-warm")
-            future = self._pool.submit(self.lab.start_container, mode, network_mode=mode)
+            future = self._pool.submit(self.start, mode)
             self._ready[mode] = (future, time.monotonic())
 
-    def take(self, mode: str) -> ContainerRef:
+    def take(self, mode: str) -> Ref:
         """A running container in ``mode``: the spare if one is ready, else a new one.
 
-        A spare older than half the Lab's lifetime is replaced, so what is handed
-        out never expires soon after.
+        A spare older than ``max_age`` is replaced, so what is handed out never
+        expires soon after.
         """
         with self._mutex:
             entry = self._ready.pop(mode, None)
@@ -71,11 +79,11 @@ class Spares:
                 ref = future.result()
             except CourseError:
                 ref = None
-            if ref is not None and time.monotonic() - born > self.lab.lifetime / 2:
-                self.lab._remove_quietly(ref.id)
+            if ref is not None and time.monotonic() - born > self.max_age:
+                self.discard(ref)
                 ref = None
         if ref is None:
-            ref = self.lab.start_container(mode, network_mode=mode)
+            ref = self.start(mode)
         self._refill(mode)
         return ref
 

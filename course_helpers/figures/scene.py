@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from .ipaddr import Interface
+from ..ipaddr import Interface
 
 #: The Okabe-Ito colour-blind-safe palette.
 OKABE_ITO = {
@@ -35,17 +35,17 @@ KIND_STYLE = {
 _NS_STYLE = {"host": ("#56B4E9", 0.13), "container": ("#F0E442", 0.22)}
 _VETH_COLOUR, _PLACEHOLDER = OKABE_ITO["vermillion"], "#777777"
 
-_FONT, _SMALL, _TITLE = 7.5, 6.5, 10.0  # points at full size
-_LINE = 0.145          # inches per text line at _FONT
-_NODE_W = 1.75         # interface box width
-_PAD, _GAP = 0.15, 0.22
-_NS_TITLE = 0.32       # band for a namespace box's title
-_BADGE_H = 0.3
-_LINK_GAP = 0.75       # vertical room between namespaces, for the veth label
-_MAX_FIG_W = 12.0
+FONT, SMALL, TITLE = 7.5, 6.5, 10.0  # points at full size
+LINE = 0.145          # inches per text line at FONT
+NODE_W = 1.75         # interface box width
+PAD, GAP = 0.15, 0.22
+NS_TITLE = 0.32       # band for a namespace box's title
+BADGE_H = 0.3
+LINK_GAP = 0.75       # vertical room between namespaces, for the veth label
+MAX_FIG_W = 12.0
 
 
-def _ellipsize(text: str, limit: int) -> str:
+def ellipsize(text: str, limit: int) -> str:
     """Shorten ``text`` to ``limit`` characters, keeping both ends around an ellipsis."""
     if len(text) <= limit:
         return text
@@ -53,7 +53,7 @@ def _ellipsize(text: str, limit: int) -> str:
     return f"{text[:head]}…{text[len(text) - (limit - 1 - head):]}"
 
 
-def _text_w(text: str, size: float = _FONT, mono: bool = False) -> float:
+def text_width(text: str, size: float = FONT, mono: bool = False) -> float:
     """Estimated width in inches of one line of text."""
     return len(text) * size * (0.6 if mono else 0.58) / 72
 
@@ -72,7 +72,7 @@ class CourseFigure(Figure):
         return f"<Figure: {self.course_name}>"
 
 
-def _new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
+def new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
     fig = plt.figure(figsize=size, FigureClass=CourseFigure)
     fig.course_name = name
     return fig
@@ -80,7 +80,7 @@ def _new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
 
 # -- scene: items laid out in inches, y growing downwards ---------------------
 @dataclass
-class _Scene:
+class Scene:
     items: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     x0: float = 0.0
     y0: float = 0.0
@@ -105,7 +105,7 @@ class _Scene:
 
 
 @dataclass
-class _Node:
+class Node:
     """An interface (or an unknown interface seen only by its ifindex) to draw."""
 
     name: str
@@ -116,10 +116,10 @@ class _Node:
 
     @property
     def h(self) -> float:
-        return 0.14 + _LINE * (1 + len(self.details))
+        return 0.14 + LINE * (1 + len(self.details))
 
 
-def _iface_node(iface: Interface, gid: str, docker: bool = False) -> _Node:
+def iface_node(iface: Interface, gid: str, docker: bool = False) -> Node:
     suffix = f"@if{iface.peer_index}" if iface.peer_index is not None else (
         f"@{iface.link}" if iface.link else "")
     details = [] if iface.is_up else ["DOWN"]
@@ -138,23 +138,23 @@ def _iface_node(iface: Interface, gid: str, docker: bool = False) -> _Node:
         details.append("no address")
     if iface.master:
         details.append(f"master {iface.master}")
-    details = [_ellipsize(d, 26) for d in details]
-    return _Node(_ellipsize(iface.name, 15) + suffix, details, iface.kind, gid, docker)
+    details = [ellipsize(d, 26) for d in details]
+    return Node(ellipsize(iface.name, 15) + suffix, details, iface.kind, gid, docker)
 
 
-def _placeholder(index: int, where: str, gid: str) -> _Node:
-    return _Node(f"if{index}", [f"{where} end,", "not read here"], None, gid)
+def placeholder(index: int, where: str, gid: str) -> Node:
+    return Node(f"if{index}", [f"{where} end,", "not read here"], None, gid)
 
 
-def _place_node(sc: _Scene, node: _Node, x: float, y: float, h: float | None = None) -> None:
-    sc.add("node", (x, y, _NODE_W, h or node.h), node=node)
+def place_node(sc: Scene, node: Node, x: float, y: float, h: float | None = None) -> None:
+    sc.add("node", (x, y, NODE_W, h or node.h), node=node)
     if node.kind:
         sc.kinds.add(node.kind)
     if node.docker:
         sc.links.add("docker")
 
 
-def _grid(sc: _Scene, nodes: list[_Node], cols: int, x: float, y: float) -> tuple[dict, float]:
+def add_grid(sc: Scene, nodes: list[Node], cols: int, x: float, y: float) -> tuple[dict, float]:
     """Place nodes row by row; return {gid: (x, y, w, h)} and the grid height."""
     where: dict[str, tuple[float, float, float, float]] = {}
     top = y
@@ -162,32 +162,32 @@ def _grid(sc: _Scene, nodes: list[_Node], cols: int, x: float, y: float) -> tupl
         row = nodes[start:start + cols]
         row_h = max(n.h for n in row)
         for i, node in enumerate(row):
-            nx = x + i * (_NODE_W + _GAP)
-            _place_node(sc, node, nx, top, row_h)
-            where[node.gid] = (nx, top, _NODE_W, row_h)
-        top += row_h + _GAP
-    return where, max(top - y - _GAP, 0.0)
+            nx = x + i * (NODE_W + GAP)
+            place_node(sc, node, nx, top, row_h)
+            where[node.gid] = (nx, top, NODE_W, row_h)
+        top += row_h + GAP
+    return where, max(top - y - GAP, 0.0)
 
 
-def _cols(n: int, most: int = 3) -> int:
+def columns_for(n: int, most: int = 3) -> int:
     return max(1, n if n <= most else (2 if n == 4 else most))
 
 
-def _grid_w(n: int, cols: int) -> float:
+def grid_width(n: int, cols: int) -> float:
     cols = min(n, cols) or 1
-    return cols * _NODE_W + (cols - 1) * _GAP
+    return cols * NODE_W + (cols - 1) * GAP
 
 
-def _ns(sc: _Scene, box: tuple[float, float, float, float], title: str, role: str,
+def add_namespace(sc: Scene, box: tuple[float, float, float, float], title: str, role: str,
         gid: str) -> None:
     sc.add("ns", box, title=title, role=role, gid=gid)
 
 
-def _badge(sc: _Scene, x: float, y: float, w: float, text: str, gid: str) -> None:
-    sc.add("badge", (x, y, w, _BADGE_H), text=text, gid=gid)
+def add_badge(sc: Scene, x: float, y: float, w: float, text: str, gid: str) -> None:
+    sc.add("badge", (x, y, w, BADGE_H), text=text, gid=gid)
 
 
-def _link(sc: _Scene, a: tuple[float, float], b: tuple[float, float], style: str,
+def add_link(sc: Scene, a: tuple[float, float], b: tuple[float, float], style: str,
           label: str = "", gid: str = "", arc: float = 0.0,
           at: tuple[float, float] | None = None) -> None:
     sc.add("link", (min(a[0], b[0]), min(a[1], b[1]), abs(a[0] - b[0]), abs(a[1] - b[1])),
@@ -196,28 +196,28 @@ def _link(sc: _Scene, a: tuple[float, float], b: tuple[float, float], style: str
     sc.links.add(style)
 
 
-def _text(sc: _Scene, x: float, y: float, text: str, size: float = _FONT, *,
+def add_text(sc: Scene, x: float, y: float, text: str, size: float = FONT, *,
           mono: bool = False, weight: str = "normal", ha: str = "left",
           gid: str = "") -> None:
     lines = text.splitlines() or [""]
-    w = max(_text_w(line, size, mono) for line in lines)
+    w = max(text_width(line, size, mono) for line in lines)
     left = x - (w / 2 if ha == "center" else 0)
-    sc.add("text", (left, y, w, len(lines) * _LINE * size / _FONT), text=text, size=size,
+    sc.add("text", (left, y, w, len(lines) * LINE * size / FONT), text=text, size=size,
            mono=mono, weight=weight, ha=ha, x=x, gid=gid)
 
 
-def _title(sc: _Scene, title: str, subtitle: str, width: float, mono: bool = False) -> float:
+def add_title(sc: Scene, title: str, subtitle: str, width: float, mono: bool = False) -> float:
     """Put a title (and a subtitle, wrapped to ``width``) above y=0; return its top."""
-    lines = textwrap.wrap(subtitle, max(20, int(width * 72 / (_SMALL * 0.6))),
+    lines = textwrap.wrap(subtitle, max(20, int(width * 72 / (SMALL * 0.6))),
                           break_on_hyphens=False) if subtitle else []
-    top = -(0.3 + _LINE * len(lines) + 0.2)
-    _text(sc, 0, top, title, _TITLE, weight="bold", gid="title")
+    top = -(0.3 + LINE * len(lines) + 0.2)
+    add_text(sc, 0, top, title, TITLE, weight="bold", gid="title")
     if lines:
-        _text(sc, 0, top + 0.3, "\n".join(lines), _SMALL, mono=mono, gid="subtitle")
+        add_text(sc, 0, top + 0.3, "\n".join(lines), SMALL, mono=mono, gid="subtitle")
     return top
 
 
-def _legend(sc: _Scene, y: float, width: float) -> None:
+def add_legend(sc: Scene, y: float, width: float) -> None:
     """A wrapped row of swatches for the kinds and link styles the scene uses."""
     entries = [(k, KIND_STYLE[k][2]) for k in KIND_STYLE if k in sc.kinds]
     captions = {"veth": "veth pair", "master": "attached to (master)",
@@ -227,16 +227,16 @@ def _legend(sc: _Scene, y: float, width: float) -> None:
     x = 0.0
     for key, caption in entries:
         sw = 0.45 if key == "link:docker" else 0.22
-        w = sw + 0.08 + _text_w(caption, _SMALL) + 0.25
+        w = sw + 0.08 + text_width(caption, SMALL) + 0.25
         if x and x + w > max(width, 3.0):
             x, y = 0.0, y + 0.25
         sc.add("swatch", (x, y, sw, 0.16), key=key)
-        _text(sc, x + sw + 0.08, y + 0.01, caption, _SMALL, gid="legend")
+        add_text(sc, x + sw + 0.08, y + 0.01, caption, SMALL, gid="legend")
         x += w
 
 
 # -- rendering ----------------------------------------------------------------
-def _render(sc: _Scene, ax: Axes, margin: float = 0.1, most: float = 1.5) -> None:
+def render(sc: Scene, ax: Axes, margin: float = 0.1, most: float = 1.5) -> None:
     """Draw a scene on ``ax``, top-centred, text and lines scaled to the room (at most ``most``)."""
     fig = ax.figure
     pos = ax.get_position()
@@ -255,13 +255,13 @@ def _render(sc: _Scene, ax: Axes, margin: float = 0.1, most: float = 1.5) -> Non
             ax.add_patch(FancyBboxPatch(
                 lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.1", lw=1.4 * s,
                 ec=colour, fc=(*_rgb(colour), alpha), gid=item["gid"], zorder=1))
-            ax.text(x + 0.12, -(y + 0.1), item["title"], fontsize=_FONT * s, weight="bold",
+            ax.text(x + 0.12, -(y + 0.1), item["title"], fontsize=FONT * s, weight="bold",
                     va="top", zorder=5)
         elif kind == "badge":
             ax.add_patch(FancyBboxPatch(
                 lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.06", lw=1.0 * s,
                 ls=(0, (4, 2)), ec="black", fc="white", gid=item["gid"], zorder=2))
-            ax.text(x + 0.1, -(y + bh / 2), item["text"], fontsize=_FONT * s, va="center",
+            ax.text(x + 0.1, -(y + bh / 2), item["text"], fontsize=FONT * s, va="center",
                     zorder=5)
         elif kind == "node":
             _render_node(ax, item["node"], x, y, bw, bh, s)
@@ -279,7 +279,7 @@ def _rgb(colour: str) -> tuple[float, float, float]:
     return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def _render_node(ax: Axes, node: _Node, x: float, y: float, w: float, h: float,
+def _render_node(ax: Axes, node: Node, x: float, y: float, w: float, h: float,
                  s: float) -> None:
     colour, hatch, _ = KIND_STYLE.get(node.kind or "", (_PLACEHOLDER, "", ""))
     dashed = node.kind is None
@@ -290,14 +290,14 @@ def _render_node(ax: Axes, node: _Node, x: float, y: float, w: float, h: float,
     if not dashed:
         ax.add_patch(Rectangle((x, -(y + h)), 0.13, h, fc=colour, ec="black", lw=0.4 * s,
                                hatch=hatch, alpha=0.9, zorder=4, gid=f"kind:{node.kind}"))
-    ax.text(x + 0.2, -(y + 0.07), node.name, fontsize=_FONT * s, weight="bold", va="top",
+    ax.text(x + 0.2, -(y + 0.07), node.name, fontsize=FONT * s, weight="bold", va="top",
             zorder=5, gid=f"name:{node.gid}")
     if node.details:
-        ax.text(x + 0.2, -(y + 0.07 + _LINE), "\n".join(node.details), fontsize=_SMALL * s,
+        ax.text(x + 0.2, -(y + 0.07 + LINE), "\n".join(node.details), fontsize=SMALL * s,
                 va="top", linespacing=1.25, zorder=5, color="#222222")
     if node.docker:
         # A tab on the box's top edge, clear of the name line however long the name.
-        ax.text(x + w - 0.08, -y, "Docker", fontsize=_SMALL * s * 0.9, ha="right",
+        ax.text(x + w - 0.08, -y, "Docker", fontsize=SMALL * s * 0.9, ha="right",
                 va="center", color="white", weight="bold", zorder=6, gid="docker-tag",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
 
@@ -312,7 +312,7 @@ def _render_link(ax: Axes, item: dict[str, Any], s: float) -> None:
         gid=item["gid"], zorder=4 if veth else 2, shrinkA=0, shrinkB=0)
     ax.add_patch(arrow)
     if item["label"]:
-        ax.text(item["at"][0], -item["at"][1], item["label"], fontsize=_SMALL * s,
+        ax.text(item["at"][0], -item["at"][1], item["label"], fontsize=SMALL * s,
                 ha="center", va="center", family="monospace" if veth else None,
                 style="normal" if veth else "italic", zorder=6, gid=f"label:{item['gid']}",
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
@@ -324,7 +324,7 @@ def _render_swatch(ax: Axes, key: str, x: float, y: float, w: float, h: float,
     if key.startswith("link:"):
         style = key[5:]
         if style == "docker":
-            ax.text(x + w / 2, mid, "Docker", fontsize=_SMALL * s * 0.9, ha="center", va="center",
+            ax.text(x + w / 2, mid, "Docker", fontsize=SMALL * s * 0.9, ha="center", va="center",
                     color="white", weight="bold",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
             return
@@ -337,14 +337,14 @@ def _render_swatch(ax: Axes, key: str, x: float, y: float, w: float, h: float,
                            hatch=hatch, alpha=0.9))
 
 
-def _figure(sc: _Scene, name: str, ax: Axes | None = None) -> Figure:
-    """A figure sized to the scene (scaled down past ``_MAX_FIG_W``), with the scene drawn."""
+def finish(sc: Scene, name: str, ax: Axes | None = None) -> Figure:
+    """A figure sized to the scene (scaled down past ``MAX_FIG_W``), with the scene drawn."""
     if ax is None:
         w, h = sc.w + 0.2, sc.h + 0.2
-        k = min(1.0, _MAX_FIG_W / w)
-        fig = _new_figure(name, (w * k, h * k))
+        k = min(1.0, MAX_FIG_W / w)
+        fig = new_figure(name, (w * k, h * k))
         ax = fig.add_axes((0, 0, 1, 1))
-    _render(sc, ax)
+    render(sc, ax)
     return ax.figure  # type: ignore[return-value]
 
 

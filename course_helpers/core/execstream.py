@@ -1,0 +1,53 @@
+"""Read a ``docker exec`` stream with a bound on time and memory.
+
+Introduced in chapter 00 (setup): ``lab.exec`` reads every command's output through it.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from typing import Any
+
+
+def read_exec_stream(sock: Any, *, deadline: float, limit: int) -> tuple[bytes, bool, bool]:
+    """Read a ``docker exec`` stream (stdout and stderr frames) until it ends or ``deadline``.
+
+    Similar to what ``docker exec`` prints, with a bound on time and memory: at
+    most ``limit`` bytes are kept; the rest is read and dropped.
+
+    Args:
+        sock: the stream's socket (anything with ``fileno`` and ``recv``).
+        deadline: a :func:`time.monotonic` time after which reading stops.
+        limit: how many bytes of output to keep.
+
+    Returns:
+        ``(output, cut, finished)``: what was kept, whether more was dropped, and
+        whether the stream ended before the deadline.
+    """
+    pending = bytearray()
+    out = bytearray()
+    cut = False
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return bytes(out), cut, False
+        buffered = getattr(sock, "pending", None)
+        if not (buffered and buffered()):
+            ready, _, _ = select.select([sock], [], [], remaining)
+            if not ready:
+                continue
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return bytes(out), cut, True
+        pending += chunk
+        while len(pending) >= 8:
+            size = int.from_bytes(pending[4:8], "big")
+            if len(pending) < 8 + size:
+                break
+            if pending[0] in (1, 2):
+                room = limit - len(out)
+                if size > room:
+                    cut = True
+                out += pending[8:8 + min(size, max(room, 0))]
+            del pending[:8 + size]

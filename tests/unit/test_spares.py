@@ -1,0 +1,81 @@
+"""Spare containers without an engine: the object needs only callables."""
+
+from __future__ import annotations
+
+import threading
+
+from course_helpers.core.errors import CourseError
+from course_helpers.core.spares import WARMABLE, Spares
+
+
+class Starter:
+    """Starts numbered "containers" (strings), one call at a time; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.discarded: list[str] = []
+        self.fail = False
+        self.lock = threading.Lock()
+
+    def start(self, mode: str) -> str:
+        with self.lock:
+            if self.fail:
+                raise CourseError("the engine refused")
+            ref = f"{mode}-{len(self.started) + 1}"
+            self.started.append(ref)
+            return ref
+
+    def discard(self, ref: str) -> None:
+        self.discarded.append(ref)
+
+
+def spares(starter: Starter, max_age: float = 1e9, closed=lambda: False) -> Spares[str]:
+    return Spares(start=starter.start, discard=starter.discard, max_age=max_age, closed=closed)
+
+
+def test_the_ready_spare_is_handed_out_and_the_next_one_started():
+    starter = Starter()
+    pool = spares(starter)
+    pool.enable(("none",))
+    assert pool.take("none") == "none-1"
+    assert pool.take("none") == "none-2", "the refill started after the first take"
+    pool.stop()
+    assert starter.started == ["none-1", "none-2", "none-3"] and starter.discarded == []
+
+
+def test_without_a_spare_a_mode_starts_on_demand_and_unknown_modes_are_not_kept():
+    starter = Starter()
+    pool = spares(starter)
+    pool.enable(("host", "container"))
+    assert pool.modes == () and set(WARMABLE) == {"bridge", "none"}
+    assert pool.take("bridge") == "bridge-1"
+    pool.stop()
+    assert starter.started == ["bridge-1"]
+
+
+def test_a_spare_older_than_max_age_is_discarded_not_handed_out():
+    starter = Starter()
+    pool = spares(starter, max_age=-1)
+    pool.enable(("none",))
+    assert pool.take("none") == "none-2"
+    pool.stop()
+    assert starter.discarded == ["none-1"]
+
+
+def test_a_failed_spare_is_replaced_by_a_fresh_start():
+    starter = Starter()
+    starter.fail = True
+    pool = spares(starter)
+    pool.enable(("none",))
+    starter.fail = False
+    assert pool.take("none") == "none-1"
+    pool.stop()
+
+
+def test_nothing_is_refilled_once_closed():
+    starter = Starter()
+    pool = spares(starter, closed=lambda: True)
+    pool.enable(("none",))
+    assert pool.take("none") == "none-1"
+    pool.stop()
+    assert starter.started == ["none-1"]
