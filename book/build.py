@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import html.parser
 import json
 import os
 import re
@@ -55,6 +56,48 @@ def github_home(config: dict[str, Any] | None = None) -> str:
 def binder_url(home: str, notebook: str = "00_setup.ipynb") -> str:
     """The mybinder.org URL that opens ``notebooks/<notebook>`` of ``home`` in JupyterLab."""
     return f"https://mybinder.org/v2/gh/{home}/HEAD?urlpath=lab/tree/notebooks/{notebook}"
+
+
+class _HtmlText(html.parser.HTMLParser):
+    """Text of an HTML output, one line per list item or summary, indented by nesting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.depth = 0
+        self.current = ""
+
+    def _flush(self) -> None:
+        if self.current.strip():
+            self.lines.append("  " * max(self.depth - 1, 0) + self.current.strip())
+        self.current = ""
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("li", "summary", "p", "br", "tr", "div"):
+            self._flush()
+        if tag in ("ul", "ol", "details"):
+            self._flush()
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("li", "summary", "p", "tr", "div"):
+            self._flush()
+        if tag in ("ul", "ol", "details"):
+            self._flush()
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        self.current += data
+
+
+def html_as_text(markup: str) -> str:
+    """Plain text for an HTML output (the book renders no HTML outputs: their renderer
+    would load MathJax from the internet)."""
+    parser = _HtmlText()
+    parser.feed(markup)
+    parser.close()
+    parser._flush()
+    return "\n".join(parser.lines) + "\n"
 
 
 def badge_markdown(home: str) -> str:
@@ -145,7 +188,12 @@ def prepare_notebook(nb: dict[str, Any], stem: str, home: str) -> dict[str, Any]
         if cell["cell_type"] != "code":
             continue
         for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_VIEW, None)
+            data = output.get("data", {})
+            data.pop(WIDGET_VIEW, None)
+            if "text/html" in data:
+                markup = data.pop("text/html")
+                data["text/plain"] = html_as_text("".join(markup) if isinstance(markup, list)
+                                                  else markup)
         if cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
             tags = cell["metadata"].setdefault("tags", [])
             if "hide-cell" not in tags:
