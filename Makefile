@@ -48,9 +48,11 @@ live: ready-engine
 notebooks: ready-engine
 	@scripts/stage.sh notebooks $(PYTEST) notebooks $(NBVAL)
 
-# browser: JupyterLab driven by Chromium, and the rendered book.
+# browser: JupyterLab driven by Chromium, then the rendered book (a pytest run of its own:
+# Playwright's sync API allows one driver per process at a time).
 browser: ready-all book
-	@scripts/stage.sh browser $(PYTEST) tests/browser tests/book
+	@scripts/stage.sh browser $(PYTEST) tests/browser
+	@scripts/stage.sh browser-book $(PYTEST) tests/book
 
 # engines: the engine matrix (tests/engines).
 engines: ready-engine
