@@ -34,11 +34,12 @@ from .core.errors import CourseError, as_clause
 
 
 def _doctor() -> int:
-    from .core.engine import connect, engine_address
+    from .core.engine import connect, engine_address, translated
     from .core.image import REPOSITORY, local_course_image
 
     client = connect()
-    version = client.version()
+    with translated("ask for the engine's version"):
+        version = client.version()
     print(f"engine   : Docker Engine {version['Version']} (API {version['ApiVersion']}) "
           f"at {engine_address()}")
     print(f"image    : {local_course_image(client) or f'not built yet ({REPOSITORY})'}")

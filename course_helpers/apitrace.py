@@ -311,7 +311,7 @@ def cli_args(lab: Lab, name: str) -> list[str]:
     It carries the session's labels and the course limits, has no network and
     runs ``true``, so it exits at once and ``--rm`` removes it.
     """
-    from .core.lab import MEM_LIMIT, PIDS_LIMIT
+    from .core.options import MEM_LIMIT, PIDS_LIMIT
 
     args = ["docker", "run", "--rm", "--network", "none", "--name", name]
     for key, value in lab.labels.items():
@@ -427,7 +427,7 @@ def _run_cli(lab: Lab, name: str, docker_cli: str, upstream: str) -> _Run:
 
 
 def _run_sdk(lab: Lab, name: str) -> _Run:
-    from .core.lab import MEM_LIMIT, PIDS_LIMIT
+    from .core.options import MEM_LIMIT, PIDS_LIMIT
 
     api = lab.client.api
     seen: list[tuple[str, str, int | None, int]] = []

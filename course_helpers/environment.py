@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .architecture import stack_from
 from .core.engine import translated
 from .core.replay import recorded, replayable
 
@@ -88,17 +89,18 @@ def engine_facts(lab: Lab) -> EngineFacts:
     Returns:
         The facts, read live (or from the recording in replay).
     """
-    version = lab.client.version()
-    info = lab.client.info()
-    security = " ".join(info.get("SecurityOptions") or [])
+    with translated("ask for the engine's version and info"):
+        version = lab.client.version()
+        info = lab.client.info()
+    stack = stack_from(version, info)  # one reading of /version and /info for every chapter
     return EngineFacts(
-        version=str(version.get("Version", "")),
-        api_version=str(version.get("ApiVersion", "")),
-        os=str(info.get("OperatingSystem", "")),
-        kernel=str(info.get("KernelVersion", "")),
-        storage_driver=str(info.get("Driver", "")),
-        cgroup_version=str(info.get("CgroupVersion", "")),
-        rootless="rootless" in security,
+        version=stack.engine_version,
+        api_version=stack.api_version,
+        os=stack.os,
+        kernel=stack.kernel,
+        storage_driver=stack.storage_driver,
+        cgroup_version=stack.cgroup_version,
+        rootless=stack.rootless,
         image=lab.image,
         memory_limit=bool(info.get("MemoryLimit", True)),
         pids_limit=bool(info.get("PidsLimit", True)),
@@ -229,7 +231,8 @@ def container_settings(lab: Lab, container: object) -> ContainerSettings:
         container: a ContainerRef, name or id.
     """
     ref = getattr(container, "id", container)
-    data = lab.client.api.inspect_container(ref)
+    with translated(f"inspect container {ref}"):
+        data = lab.client.api.inspect_container(ref)
     host = data.get("HostConfig") or {}
     config = data.get("Config") or {}
     return ContainerSettings(

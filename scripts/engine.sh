@@ -5,14 +5,12 @@
 # until it answers. Otherwise print one sentence saying how to fix it, exit 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/progress.sh
-. scripts/progress.sh
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 PACKAGES="docker.io busybox-static iptables"
 WAIT_SECONDS=${ENGINE_WAIT_SECONDS:-90}
 
-answers() { .venv/bin/python -c 'from course_helpers.engine import engine_answers as a; raise SystemExit(0 if a() else 1)'; }
-
-if answers; then
+if engine_answers; then
   exit 0
 fi
 if [ -n "${DOCKER_HOST:-}" ]; then
@@ -24,17 +22,8 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   exit 1
 fi
 
-missing=""
-for pkg in $PACKAGES; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
-done
-if [ -n "$missing" ]; then
-  long_step "Installing$missing with apt-get (Debian packages)" "1 to 2 minutes"
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get update -qq && apt-get install -y -qq $missing; } >/dev/null ||
-    { echo "Could not install$missing with apt-get: check the package mirror and try again." >&2; exit 1; }
-  done_step
-fi
+# shellcheck disable=SC2046,SC2086 # one word per package
+apt_install "a Docker engine" "1 to 2 minutes" $(missing_packages $PACKAGES) || exit 1
 
 mkdir -p .engine
 if ! pgrep -x dockerd >/dev/null; then
@@ -42,7 +31,7 @@ if ! pgrep -x dockerd >/dev/null; then
   setsid nohup dockerd >>.engine/dockerd.log 2>&1 </dev/null &
 fi
 deadline=$((SECONDS + WAIT_SECONDS))
-until answers; do
+until engine_answers; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "dockerd did not answer within ${WAIT_SECONDS}s: read .engine/dockerd.log for the reason." >&2
     exit 1

@@ -2,8 +2,10 @@
 # Start JupyterLab on notebooks/, on loopback, and print its URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 port=${1:-8888}
-if ! .venv/bin/python -c 'from course_helpers.engine import engine_answers as a; raise SystemExit(0 if a() else 1)'; then
+if ! engine_answers; then
   echo "No Docker engine answers: the notebooks run in REPLAY mode on recorded runs."
   export COURSE_BACKEND=replay
 fi

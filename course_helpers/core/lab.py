@@ -604,7 +604,7 @@ class Lab:
         Similar to ``docker run --rm --network host IMAGE ip addr``. Reading them
         this way also works where the engine runs in a VM (Docker Desktop).
         """
-        return self._with_probe(self.ip_addr)
+        return self.with_host_probe(self.ip_addr)
 
     # -- networks -------------------------------------------------------------
     @recorded(check=check_create_network)
@@ -740,10 +740,10 @@ class Lab:
             self._spares.stop()
             if self._adopt_labelled():
                 self._remove_all(deadline)
-            if self.record_into is not None and not self._saved:
+            folder = os.environ.get("COURSE_RECORD_DIR")
+            if self.record_into is not None and folder and not self._saved:
                 self._saved = True
-                folder = Path(os.environ["COURSE_RECORD_DIR"])
-                self.record_into.save(folder / f"{self.chapter}.json")
+                self.record_into.save(Path(folder) / f"{self.chapter}.json")
         finally:
             if isinstance(saved_timeout, (int, float)):
                 api.timeout = saved_timeout

@@ -155,7 +155,7 @@ def test_the_process_chain_of_a_running_container(lab, docker_client):
 
 
 def test_a_refused_run_raises_one_sentence_and_leaves_nothing(lab, docker_client, monkeypatch):
-    import course_helpers.core.lab as labmod
+    import course_helpers.core.options as labmod
 
     monkeypatch.setattr(labmod, "MEM_LIMIT", "1k")  # below Docker's minimum: refused at create
     before = proxy_dirs()

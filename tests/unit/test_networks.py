@@ -12,7 +12,6 @@ import pytest
 
 from course_helpers import BadInput, parse_ip_addr
 from course_helpers.core.errors import CommandFailed
-from course_helpers.core.options import DEFAULT_NETWORKS
 from course_helpers.core.replay import decode, encode
 from course_helpers.modes import (
     DISCARDED,
@@ -78,10 +77,6 @@ HOST = """\
 117: veth6185b25@if116: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0
     link/ether ba:10:e3:8e:ba:d8 brd ff:ff:ff:ff:ff:ff
 """
-
-
-def test_default_networks_and_their_drivers():
-    assert DEFAULT_NETWORKS == {"bridge": "bridge", "host": "host", "none": "null"}
 
 
 def test_ipam_config_with_and_without_gateway():
