@@ -1,22 +1,22 @@
 """Build the rendered book: the six chapters as static HTML from their stored outputs.
 
-``make book`` runs this (through ``scripts/book.sh``, which first builds the site theme).
-Nothing executes: mystmd renders the outputs the notebooks already hold. Each page gets a
-note saying which Docker Engine produced those outputs (read from the notebook's own
-banner line, else from its replay recording), a "Run it yourself" pointer and a "Launch
-on Binder" pointer. The notebooks themselves are never changed: prepared copies go to
-``build/book/src`` and the HTML to ``build/book/html`` (both git-ignored).
+``make book`` runs this (through ``scripts/book.sh``). Nothing executes: Sphinx with
+MyST-NB (``nb_execution_mode = "off"``, book/conf.py) renders the outputs the notebooks
+already hold, in the Sphinx Book Theme; all of it comes from PyPI packages, and the pages
+load nothing from elsewhere. Each page gets a note saying which Docker Engine produced
+those outputs (read from the notebook's own banner line, else from its replay recording),
+a "Run it yourself" pointer and a "Launch on Binder" pointer. The notebooks themselves are
+never changed: prepared copies go to ``build/book/src`` and the HTML to
+``build/book/html`` (both git-ignored).
 
-Usage: ``python book/build.py [--theme DIR] [--prepare-only]``
+Usage: ``python book/build.py [--prepare-only] [--badge]``
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import html.parser
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,77 +27,43 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
 NOTEBOOKS = ROOT / "notebooks"
 RECORDINGS = ROOT / "course_helpers" / "recordings"
-CONFIG = ROOT / "book" / "myst.yml"
+CONFIG = BOOK / "book.yml"
 BUILD = ROOT / "build" / "book"
 SRC = BUILD / "src"
 HTML = BUILD / "html"
-THEME = BUILD / "theme"
+DOCTREES = BUILD / "doctrees"
 
 #: The banner a chapter's set-up cell prints: ``LIVE: Docker Engine X at …`` or
 #: ``REPLAY: … recorded with Docker Engine X on …``.
 BANNER = re.compile(r"^(LIVE|REPLAY):.*?Docker Engine (\S+)", re.MULTILINE)
-#: Output kinds a static page cannot show (widgets need a kernel): dropped from the copies.
+#: Widget views need a kernel: on the page, a line saying what the live notebook shows there.
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = ('<p class="dnc-widget">An interactive widget appears here when you run the '
+               "chapter.</p>")
 
 
 class BookError(RuntimeError):
     """A problem that stops the build; its message names the fix."""
 
 
+def book_config() -> dict[str, Any]:
+    """book/book.yml: the site's title, description and GitHub home."""
+    return yaml.safe_load(CONFIG.read_text()) or {}
+
+
 def github_home(config: dict[str, Any] | None = None) -> str:
-    """The course's public GitHub home (``OWNER/REPO``) from book/myst.yml, or ``""``."""
-    config = config if config is not None else yaml.safe_load(CONFIG.read_text())
-    value = str((config.get("project") or {}).get("github") or "").strip()
+    """The course's public GitHub home (``OWNER/REPO``) from book/book.yml, or ``""``."""
+    config = config if config is not None else book_config()
+    value = str(config.get("github") or "").strip()
     return value.removeprefix("https://github.com/").strip("/")
 
 
 def binder_url(home: str, notebook: str = "00_setup.ipynb") -> str:
     """The mybinder.org URL that opens ``notebooks/<notebook>`` of ``home`` in JupyterLab."""
     return f"https://mybinder.org/v2/gh/{home}/HEAD?urlpath=lab/tree/notebooks/{notebook}"
-
-
-class _HtmlText(html.parser.HTMLParser):
-    """Text of an HTML output, one line per list item or summary, indented by nesting."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-        self.depth = 0
-        self.current = ""
-
-    def _flush(self) -> None:
-        if self.current.strip():
-            self.lines.append("  " * max(self.depth - 1, 0) + self.current.strip())
-        self.current = ""
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in ("li", "summary", "p", "br", "tr", "div"):
-            self._flush()
-        if tag in ("ul", "ol", "details"):
-            self._flush()
-            self.depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("li", "summary", "p", "tr", "div"):
-            self._flush()
-        if tag in ("ul", "ol", "details"):
-            self._flush()
-            self.depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        self.current += data
-
-
-def html_as_text(markup: str) -> str:
-    """Plain text for an HTML output (the book renders no HTML outputs: their renderer
-    would load MathJax from the internet)."""
-    parser = _HtmlText()
-    parser.feed(markup)
-    parser.close()
-    parser._flush()
-    return "\n".join(parser.lines) + "\n"
 
 
 def badge_markdown(home: str) -> str:
@@ -113,12 +79,17 @@ def _text(output: dict[str, Any]) -> str:
     return "".join(text) if isinstance(text, list) else str(text)
 
 
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(n) for n in path.parent.name.split(".") if n.isdigit())
+
+
 def recorded_engine(nb: dict[str, Any], stem: str) -> dict[str, str]:
     """Which engine produced the notebook's stored outputs.
 
     Read from the banner its set-up cell printed; when no banner was stored, from the
-    chapter's replay recording (``course_helpers/recordings/<stem>.json``, ``meta.engine``).
-    The recording's OS and date are added when it was made on that same engine.
+    chapter's replay recording (``course_helpers/recordings/<engine>/<stem>.json``,
+    ``meta.engine``, the newest engine first). The recording's OS and date are added when
+    it was made on that same engine.
 
     Returns:
         ``{"engine": …, "mode": "live"|"replay"|"recording", "os": …, "date": …}``.
@@ -126,11 +97,8 @@ def recorded_engine(nb: dict[str, Any], stem: str) -> dict[str, str]:
     Raises:
         BookError: neither the notebook nor a recording names an engine.
     """
-    # One recording per engine set (recordings/28.5/, recordings/20.10/): the newest first.
     metas = [json.loads(p.read_text()).get("meta", {})
-             for p in sorted(RECORDINGS.glob(f"*/{stem}.json"), reverse=True,
-                             key=lambda p: tuple(int(n) for n in p.parent.name.split(".")
-                                                 if n.isdigit()))]
+             for p in sorted(RECORDINGS.glob(f"*/{stem}.json"), key=_version_key, reverse=True)]
     meta: dict[str, str] = metas[0] if metas else {}
     for cell in nb["cells"]:
         for output in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
@@ -149,7 +117,7 @@ def recorded_engine(nb: dict[str, Any], stem: str) -> dict[str, str]:
 
 
 def note_markdown(stem: str, engine: dict[str, str], home: str) -> str:
-    """The note each page starts with: where its outputs come from, how to run it."""
+    """The note each page starts with (MyST): where its outputs come from, how to run it."""
     where = f" on {engine['os']}" if engine.get("os") else ""
     when = f", {engine['date']}" if engine.get("date") else ""
     binder = (f"**[Launch on Binder]({binder_url(home, stem + '.ipynb')})**: JupyterLab in the "
@@ -157,8 +125,8 @@ def note_markdown(stem: str, engine: dict[str, str], home: str) -> str:
               "**Launch on Binder**: not yet; the course has no public home for Binder to "
               "build from")
     return (
-        ":::{note} Outputs from a recorded run\n"
-        ":class: dnc-provenance\n"
+        "```{admonition} Outputs from a recorded run\n"
+        ":class: note dnc-provenance\n"
         f"The outputs on this page come from a recorded run on **Docker Engine "
         f"{engine['engine']}**{where}{when}; nothing ran to build this page. "
         "On your engine, addresses, ids and some lines differ: each chapter teaches "
@@ -166,34 +134,27 @@ def note_markdown(stem: str, engine: dict[str, str], home: str) -> str:
         f"- **Run it yourself**: clone the course, then `make lab` (JupyterLab on "
         f"`notebooks/{stem}.ipynb`, on your own Docker engine).\n"
         f"- {binder}.\n"
-        ":::\n"
+        "```\n"
     )
 
 
 def prepare_notebook(nb: dict[str, Any], stem: str, home: str) -> dict[str, Any]:
     """A copy of ``nb`` for the book: the note after the title, static outputs only.
 
-    Widget views are dropped (their text fallback stays); solution cells hidden in
-    JupyterLab (``source_hidden``) are folded on the page (tag ``hide-cell``).
+    Widget views become a line saying a widget appears there when the chapter runs (their
+    text fallback is a Python repr); solution cells hidden in JupyterLab
+    (``source_hidden``) are folded on the page (MyST-NB's tag ``hide-cell``).
     """
     nb = copy.deepcopy(nb)
     nb.get("metadata", {}).pop("widgets", None)
-    for cell in nb["cells"]:
-        # Cell ids must be unique across the whole book (mystmd uses them as targets).
-        if cell.get("id"):
-            cell["id"] = f"{stem}-{cell['id']}"
     note = {"cell_type": "markdown", "metadata": {}, "id": f"dnc-note-{stem}",
             "source": note_markdown(stem, recorded_engine(nb, stem), home)}
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
             continue
         for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            data.pop(WIDGET_VIEW, None)
-            if "text/html" in data:
-                markup = data.pop("text/html")
-                data["text/plain"] = html_as_text("".join(markup) if isinstance(markup, list)
-                                                  else markup)
+            if WIDGET_VIEW in output.get("data", {}):
+                output["data"] = {"text/html": WIDGET_NOTE}
         if cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
             tags = cell["metadata"].setdefault("tags", [])
             if "hide-cell" not in tags:
@@ -213,10 +174,10 @@ def _title(nb: dict[str, Any]) -> str:
     return ""
 
 
-def index_markdown(chapters: list[tuple[str, str]], home: str) -> str:
-    """The landing page: what the course is, the chapters, how to run it."""
+def index_markdown(title: str, stems: list[str], home: str) -> str:
+    """The landing page (MyST): what the course is, the chapters, how to run it."""
     lines = [
-        "# Docker Networking, hands-on",
+        f"# {title}",
         "",
         "A Jupyter course that teaches Docker networking on a real Docker engine: every "
         "chapter starts containers, reads `ip addr` inside them, draws what it found and "
@@ -225,9 +186,11 @@ def index_markdown(chapters: list[tuple[str, str]], home: str) -> str:
         "",
         "## Chapters",
         "",
-    ]
-    lines += [f"- [{title}](./{stem}.ipynb)" for stem, title in chapters]
-    lines += [
+        "```{toctree}",
+        ":maxdepth: 1",
+        "",
+        *stems,
+        "```",
         "",
         "## Run it yourself",
         "",
@@ -241,82 +204,63 @@ def index_markdown(chapters: list[tuple[str, str]], home: str) -> str:
     return "\n".join(lines)
 
 
-def _favicon(path: Path) -> str:
-    """A small icon (a blue square with a white bridge bar) so the site serves one."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGBA", (32, 32), (37, 99, 235, 255))
-    ImageDraw.Draw(image).rectangle((4, 14, 27, 17), fill=(255, 255, 255, 255))
-    image.save(path)
-    return path.name
-
-
-def prepare(theme: Path) -> list[str]:
-    """Write build/book/src: the prepared notebooks, index.md and myst.yml. Returns the stems."""
-    config = yaml.safe_load(CONFIG.read_text())
+def prepare() -> list[str]:
+    """Write build/book/src: the prepared notebooks and index.md. Returns the chapter stems."""
+    config = book_config()
     home = github_home(config)
     if SRC.exists():
         shutil.rmtree(SRC)
     SRC.mkdir(parents=True)
-    chapters = []
+    stems = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         nb = json.loads(path.read_text())
+        if not _title(nb):
+            raise BookError(f"{path.name} has no title: start its first markdown cell with a "
+                            "'# ' heading.")
         (SRC / path.name).write_text(json.dumps(prepare_notebook(nb, path.stem, home),
                                                 ensure_ascii=False, indent=1))
-        chapters.append((path.stem, _title(nb) or path.stem))
-    if not chapters:
+        stems.append(path.stem)
+    if not stems:
         raise BookError(f"no chapter notebooks in {NOTEBOOKS}: run make book from the course.")
-    (SRC / "index.md").write_text(index_markdown(chapters, home))
-    project = config.setdefault("project", {})
-    if home:
-        project["github"] = f"https://github.com/{home}"
-    else:
-        project.pop("github", None)
-    project["toc"] = [{"file": "index.md"}] + [{"file": f"{s}.ipynb"} for s, _ in chapters]
-    site = config.setdefault("site", {})
-    site["template"] = os.path.relpath(theme, SRC)
-    site.setdefault("options", {})["favicon"] = _favicon(SRC / "favicon.png")
-    (SRC / "myst.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    return [s for s, _ in chapters]
+    (SRC / "index.md").write_text(index_markdown(config["title"], stems, home))
+    return stems
 
 
-def build(theme: Path) -> None:
-    """Render build/book/src to static HTML in build/book/html (mystmd, nothing executes)."""
-    env = {**os.environ, "JB_ALLOW_NODEENV": "0", "MYST_NO_TELEMETRY": "1"}
-    # The Python wrapper's directory first: jupyter-book runs `node` from PATH.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", "--html", "--ci"]
-    result = subprocess.run(cmd, cwd=SRC, env=env)
+def build() -> None:
+    """Render build/book/src to static HTML in build/book/html (Sphinx, nothing executes).
+
+    Every Sphinx warning fails the build (a broken cross-reference, a heading MyST cannot
+    place), so a page that renders is a page as the notebook meant it.
+    """
+    for old in (HTML, DOCTREES):
+        if old.exists():
+            shutil.rmtree(old)
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
+           "-c", str(BOOK), "-d", str(DOCTREES), str(SRC), str(HTML)]
+    result = subprocess.run(cmd, cwd=ROOT)
     if result.returncode != 0:
-        raise BookError(f"jupyter-book build failed (exit {result.returncode}): read its "
-                        "output above.")
-    if HTML.exists():
-        shutil.rmtree(HTML)
-    shutil.move(SRC / "_build" / "html", HTML)
+        raise BookError(f"sphinx-build failed (exit {result.returncode}): fix what its "
+                        "warnings above name (a notebook cell, book/conf.py) and build again.")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--theme", type=Path, default=THEME, help="the built site theme")
     parser.add_argument("--prepare-only", action="store_true", help="write build/book/src only")
     parser.add_argument("--badge", action="store_true",
-                        help="print the README's Binder badge for the home in book/myst.yml")
+                        help="print the README's Binder badge for the home in book/book.yml")
     args = parser.parse_args(argv)
     if args.badge:
         home = github_home()
         if not home:
-            print("book/myst.yml names no GitHub home (project.github): set it to OWNER/REPO "
-                  "first.", file=sys.stderr)
+            print("book/book.yml names no GitHub home (github:): set it to OWNER/REPO first.",
+                  file=sys.stderr)
             return 1
         print(badge_markdown(home))
         return 0
     try:
-        if not (args.theme / "template.yml").exists():
-            raise BookError(f"no site theme at {args.theme}: run scripts/book.sh (make book), "
-                            "which builds it first.")
-        stems = prepare(args.theme.resolve())
+        stems = prepare()
         if not args.prepare_only:
-            build(args.theme.resolve())
+            build()
             print(f"The book ({len(stems)} chapters) is in {HTML.relative_to(ROOT)}/: "
                   f"open {HTML.relative_to(ROOT)}/index.html")
     except BookError as exc:

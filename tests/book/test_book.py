@@ -1,10 +1,11 @@
 """The rendered book (``make book``) as a reader sees it, in Debian's Chromium.
 
-The built site (build/book/html) is served on 127.0.0.1 by Python's http.server and
-opened in headless Chromium through Playwright, with the browser tests' flags (no
-browser download, nothing beyond loopback). As root, the server and Chromium share a
-network namespace holding only ``lo``. For every chapter: the page loads with its
-Chinese title, its figures are decoded, it names the engine of its recorded run and
+The built site (build/book/html, Sphinx + MyST-NB) is served on 127.0.0.1 by Python's
+http.server and opened in headless Chromium through Playwright, with the browser tests'
+flags (no browser download, nothing beyond loopback). As root, the server and Chromium
+share a network namespace holding only ``lo``. For every chapter: the page loads with its
+Chinese title (drawn in a CJK font), its figures are decoded, solutions are folded,
+widgets are replaced by a line saying so, it names the engine of its recorded run and
 how to run it, its internal links answer, and the console stays clean. Screenshots go
 to artifacts/browser/book/.
 """
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,13 +44,30 @@ def _load(name: str, path: Path):
     return module
 
 
-# The browser tests' Chromium set-up (flags, loopback-only proxy) and the book's GitHub home.
+# The browser tests' Chromium (path and flags) and the book's GitHub home.
 browser_conf = _load("dnc_browser_conftest", ROOT / "tests" / "browser" / "conftest.py")
 book = _load("dnc_book_build", ROOT / "book" / "build.py")
 
+#: Font families that draw Chinese (Debian's fonts-wqy-microhei, scripts/browser-deps.sh).
+CJK_FONTS = re.compile(r"WenQuanYi|CJK|Noto Sans SC|Droid Sans Fallback|AR PL|YaHei|PingFang")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def can_isolate() -> bool:
+    """Root, with unshare, nsenter and ip at hand, and not switched off (DNC_BROWSER_NETNS=0)."""
+    if os.environ.get("DNC_BROWSER_NETNS", "1") == "0" or os.geteuid() != 0:
+        return False
+    return all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip"))
+
 
 def _chapters() -> list[dict[str, object]]:
-    """Each chapter notebook: its title, how many figures it stores, its banner's engine."""
+    """Each chapter notebook: title, stored figures, hidden solutions, widgets, banner engine."""
     found = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         nb = json.loads(path.read_text())
@@ -59,7 +78,11 @@ def _chapters() -> list[dict[str, object]]:
         # The engine, read straight from the stored banner text (not through book/build.py).
         engine = next((m.group(1) for o in outputs for m in [re.search(
             r"Docker Engine (\S+)", "".join(o.get("text", "")))] if m), None)
-        found.append({"stem": path.stem, "title": title, "figures": figures, "engine": engine})
+        hidden = sum(1 for c in nb["cells"] if c["cell_type"] == "code"
+                     and c.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
+        widgets = sum(1 for o in outputs if book.WIDGET_VIEW in o.get("data", {}))
+        found.append({"stem": path.stem, "title": title, "figures": figures, "engine": engine,
+                      "hidden": hidden, "widgets": widgets})
     return found
 
 
@@ -70,8 +93,8 @@ class StaticServer:
     """``python -m http.server`` on 127.0.0.1, in its own network namespace when root."""
 
     def __init__(self) -> None:
-        self.port = browser_conf._free_port()
-        self.isolated = browser_conf._can_isolate()
+        self.port = free_port()
+        self.isolated = can_isolate()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-u", "-m", "http.server", str(self.port), "--bind", "127.0.0.1",
                "--directory", str(SITE)]
@@ -142,7 +165,8 @@ def reader(site: StaticServer):
     driver = sync_playwright().start()
     context = driver.chromium.launch_persistent_context(
         str(home / "profile"), executable_path=str(site.chromium(home)), headless=True,
-        args=[*browser_conf.CHROMIUM_FLAGS, browser_conf._dead_end_proxy()],
+        # Any non-loopback request goes to a closed loopback port, where it fails.
+        args=[*browser_conf.CHROMIUM_FLAGS, f"--proxy-server=http://127.0.0.1:{free_port()}"],
         viewport={"width": 1280, "height": 900}, service_workers="block")
     context.set_default_timeout(30_000)
     notes: dict[str, list[str]] = {"errors": [], "outside": []}
@@ -174,16 +198,29 @@ def _open(page, url: str) -> None:
 
 
 def _chapter_links(page, base: str) -> dict[str, str]:
-    """Chapter stem -> URL, from the index page's links (whatever slugs mystmd chose)."""
-    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    """Chapter stem -> URL, from the index page's body (Sphinx names pages after the file)."""
+    hrefs = page.eval_on_selector_all("article a[href]",
+                                      "els => els.map(e => e.getAttribute('href'))")
     links = {}
     for chapter in CHAPTERS:
-        # mystmd drops the "NN_" prefix and uses hyphens: 03_network_modes -> network-modes.
-        slug = re.sub(r"^\d+_", "", str(chapter["stem"])).replace("_", "-").lower()
-        match = [h for h in hrefs if h.rstrip("/").split("/")[-1].lower() == slug]
+        match = [h for h in hrefs if h.split("#")[0].split("/")[-1] == f"{chapter['stem']}.html"]
         if match:
             links[str(chapter["stem"])] = urljoin(base + "/", match[0])
     return links
+
+
+def _fonts(page, selector: str) -> list[str]:
+    """The font families Chromium drew the first ``selector`` element's text with."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        return [f["familyName"] for f in fonts if f.get("glyphCount", 0) > 0]
+    finally:
+        cdp.detach()
 
 
 def test_index_lists_every_chapter(site, reader):
@@ -204,24 +241,37 @@ def test_chapter_page(site, reader, chapter):
     notes["errors"].clear()
     _open(page, url)
 
-    # The title, Chinese included, as the notebook has it.
-    # (mystmd sets apostrophes as typographic ones.)
-    h1 = page.locator("h1").first.inner_text().strip().replace("\u2019", "'")
+    # The title, Chinese included, as the notebook has it (without Sphinx's "#" anchor),
+    # the Chinese drawn in a CJK font.
+    h1 = page.locator("article h1").first.evaluate(
+        "h => [...h.childNodes].filter(n => !(n.classList && n.classList.contains('headerlink')))"
+        ".map(n => n.textContent).join('')").strip()
     assert h1 == chapter["title"], f"title {h1!r}, the notebook says {chapter['title']!r}"
     assert re.search(r"[\u4e00-\u9fff]", h1), f"no Chinese in the title {h1!r}"
+    fonts = _fonts(page, "article h1")
+    assert any(CJK_FONTS.search(f) for f in fonts), (
+        f"the title is drawn in {fonts}, none of them a CJK font: run scripts/browser-deps.sh "
+        "(it installs fonts-wqy-microhei).")
 
     # Figures: at least as many images as the notebook stores, every one decoded.
     page.evaluate("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
     page.wait_for_function("[...document.images].every(i => i.complete)")
     images = page.evaluate("[...document.images].map(i => [i.currentSrc, i.naturalWidth])")
-    figures = [img for img in images if "/build/" in img[0] or img[0].endswith(".png")]
+    figures = [img for img in images if "/_images/" in img[0] and img[0].endswith(".png")]
     assert len(figures) >= int(chapter["figures"]), (
         f"{len(figures)} figures on the page, {chapter['figures']} in the notebook: {images}")
     broken = [src for src, width in images if width == 0]
     assert not broken, f"images not decoded: {broken}"
 
+    # Solutions folded as in JupyterLab; widgets replaced by a line, not a Python repr.
+    folded = page.eval_on_selector_all("article details.hide", "els => els.map(e => e.open)")
+    assert folded == [False] * int(chapter["hidden"]), (
+        f"{chapter['hidden']} hidden solution cells in the notebook, folded on the page: {folded}")
+    body = page.locator("article").first.inner_text()
+    assert body.count("An interactive widget appears here") == chapter["widgets"]
+    assert "VBox(children" not in body
+
     # The recorded-run note, with the engine the notebook's banner names, and the pointers.
-    body = page.locator("article, main").first.inner_text()
     assert chapter["engine"], f"{chapter['stem']} stores no banner naming its engine"
     assert f"recorded run on Docker Engine {chapter['engine']}" in body
     assert "Run it yourself" in body and "Launch on Binder" in body

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 MAKEFILE = ROOT / "Makefile"
 STAGES = ["lint", "unit", "live", "notebooks", "browser", "engines"]
 
-# book/build.py reads the one place the GitHub home is set (book/myst.yml).
+# book/build.py reads the one place the GitHub home is set (book/book.yml).
 _spec = importlib.util.spec_from_file_location("dnc_book_build", ROOT / "book" / "build.py")
 assert _spec and _spec.loader
 book = importlib.util.module_from_spec(_spec)
@@ -113,6 +114,21 @@ def test_book_is_built_and_uploaded_as_a_pages_artifact():
     assert any(str(s.get("uses", "")).startswith("actions/deploy-pages@") for s in steps)
 
 
+def test_the_book_is_built_from_pypi_packages_without_node():
+    """No Node.js, npm or vendored theme: Sphinx and MyST-NB from the test extras do it all."""
+    steps = [s for job in _workflows()["book.yml"]["jobs"].values() for s in job.get("steps", [])]
+    assert not any(str(s.get("uses", "")).startswith("actions/setup-node@") for s in steps)
+    script = (ROOT / "scripts" / "book.sh").read_text()
+    recipe = re.search(r"^book:.*\n((?:\t.*\n)+)", MAKEFILE.read_text(), re.MULTILINE)
+    assert recipe, "the Makefile has no book target"
+    for text in (script, recipe.group(1), *(s.get("run", "") for s in steps)):
+        assert not re.search(r"\b(npm|npx|node|yarn)\b", text), text
+    assert not list((ROOT / "book").rglob("package.json")), "a Node package inside book/"
+    extras = " ".join(tomllib.loads((ROOT / "pyproject.toml").read_text())
+                      ["project"]["optional-dependencies"]["test"])
+    assert "myst-nb==" in extras and "sphinx==" in extras, "pin the book's tools in [test]"
+
+
 def test_no_workflow_pulls_images_or_reaches_other_addresses():
     pattern = re.compile(r"docker\s+(pull|login|push)|\bcurl\b|\bwget\b|https?://"
                          r"|\bping\b|docker\s+run\b[^\n]*\b(alpine|ubuntu|busybox|nginx)\b")
@@ -183,7 +199,7 @@ def badge_problems(readme: str, home: str) -> list[str]:
     problems = []
     problems += [f"a placeholder Binder link: {link}" for link in links if "OWNER/REPO" in link]
     if not home:
-        problems += [f"a Binder link but no GitHub home in book/myst.yml: {link}"
+        problems += [f"a Binder link but no GitHub home in book/book.yml: {link}"
                      for link in links]
         return problems
     if book.badge_markdown(home) not in readme:

@@ -1,1 +1,0 @@
-export { setThemeAPI as action } from '@myst-theme/site';
