@@ -14,7 +14,7 @@ os.environ.setdefault("COURSE_NO_PULL", "1")
 
 
 def _course_objects(client) -> dict[str, str]:
-    from course_helpers.sessions import COURSE_VALUE, LABEL_COURSE, LABEL_SESSION
+    from course_helpers.core.sessions import COURSE_VALUE, LABEL_COURSE, LABEL_SESSION
 
     selector = {"label": f"{LABEL_COURSE}={COURSE_VALUE}"}
     found = {}
@@ -30,8 +30,8 @@ def _course_objects(client) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def docker_client():
     """A client for the live engine; fails (never skips) when none answers."""
-    from course_helpers.engine import connect
-    from course_helpers.errors import EngineUnavailable
+    from course_helpers.core.engine import connect
+    from course_helpers.core.errors import EngineUnavailable
 
     try:
         client = connect()
@@ -45,9 +45,9 @@ def docker_client():
 def no_leaks(request):
     """After the whole run: no course object left by a session that has ended."""
     yield
-    from course_helpers.engine import connect
-    from course_helpers.errors import EngineUnavailable
-    from course_helpers.sessions import session_alive
+    from course_helpers.core.engine import connect
+    from course_helpers.core.errors import EngineUnavailable
+    from course_helpers.core.sessions import session_alive
 
     try:
         client = connect()

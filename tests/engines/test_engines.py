@@ -21,7 +21,7 @@ import harness
 import pytest
 from unprivileged import copy_repo, must, pinned_venv, reachable_base, runnable_python
 
-from course_helpers.sessions import COURSE_VALUE, LABEL_COURSE
+from course_helpers.core.sessions import COURSE_VALUE, LABEL_COURSE
 
 ROOT = harness.ROOT
 ARTIFACTS = ROOT / "artifacts" / "engines"

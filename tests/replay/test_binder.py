@@ -38,7 +38,7 @@ from unprivileged import (
     runnable_python,
 )
 
-from course_helpers.replay import recording_sets
+from course_helpers.core.replay import recording_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = "unix:///nonexistent/docker.sock"

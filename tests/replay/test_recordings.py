@@ -4,7 +4,7 @@ The first tests need no engine: every notebook has a recording, each says
 which engine, OS and date it comes from, and everything in it decodes. The
 live test records every notebook afresh into a temporary folder
 (``python -m course_helpers record --out DIR``) and compares what must not
-change with the shipped recordings (see :func:`course_helpers.record.compare`):
+change with the shipped recordings (see :func:`course_helpers.core.record.compare`):
 the calls each chapter makes, the interface names per mode, the default
 networks, container mode sharing its target's namespace. A stale recording
 fails with the command that makes it afresh.
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from course_helpers.record import RECORD_COMMAND, compare, stale_message, structure
-from course_helpers.replay import RECORDINGS, Recording, decode, recording_sets, set_name
+from course_helpers.core.record import RECORD_COMMAND, compare, stale_message, structure
+from course_helpers.core.replay import RECORDINGS, Recording, decode, recording_sets, set_name
 
 ROOT = Path(__file__).resolve().parents[2]
 #: One set of recordings per engine version (recordings/28.5, recordings/20.10).
