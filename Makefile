@@ -42,11 +42,18 @@ unit: ready-venv
 
 # live: the helpers on the real engine, then replay (recordings, simulated Binder).
 live: ready-engine
-	@scripts/stage.sh live $(PYTEST) tests/live tests/replay
+	@scripts/stage.sh live $(PYTEST) tests/live tests/replay \
+	  --deselect tests/replay/test_recordings.py::test_recordings_agree_with_the_live_engine
 
 # notebooks: every chapter re-executed by nbval, outputs compared through the sanitizer.
+# Each chapter's Lab also writes what it asked the engine (COURSE_RECORD_DIR): the shipped
+# recordings are then compared with that fresh run, without executing the notebooks twice.
+FRESH := $(CURDIR)/artifacts/fresh-recordings
 notebooks: ready-engine
-	@scripts/stage.sh notebooks $(PYTEST) notebooks $(NBVAL)
+	@rm -rf $(FRESH)
+	@COURSE_RECORD_DIR=$(FRESH) scripts/stage.sh notebooks $(PYTEST) notebooks $(NBVAL)
+	@DNC_FRESH_RECORDINGS=$(FRESH) scripts/stage.sh recordings $(PYTEST) \
+	  tests/replay/test_recordings.py::test_recordings_agree_with_the_live_engine
 
 # browser: JupyterLab driven by Chromium, then the rendered book (a pytest run of its own:
 # Playwright's sync API allows one driver per process at a time).
