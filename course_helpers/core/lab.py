@@ -124,6 +124,14 @@ class NetworkRef:
     id: str
 
 
+def closed_sentence() -> str:
+    """What a closed Lab answers: why it is closed, and how to go on."""
+    return ("This Lab is closed: lab.close() (the notebook's last cell) ended its session and "
+            "removed its containers; to go on, create a new one by restarting the kernel and "
+            "running the cells above this one (Kernel > Restart Kernel and Run up to Selected "
+            "Cell).")
+
+
 def _ref_id(obj: Any) -> str:
     return obj if isinstance(obj, str) else obj.id
 
@@ -349,7 +357,7 @@ class Lab:
             BadInput: it is closed.
         """
         if self.closed:
-            raise BadInput("This Lab is closed: create a new one with `lab = Lab()`.")
+            raise BadInput(closed_sentence())
 
     # -- containers ----------------------------------------------------------
     @recorded(check=check_start)
@@ -539,7 +547,7 @@ class Lab:
             raise DockerRefused(
                 f"Docker refused to run `{shown}` in {name}: {as_clause(exc.reason)} (HTTP 404); "
                 "that course container is gone (its lifetime ended, or the engine restarted), so "
-                "start a new one with lab.start_container().",
+                "run the cell that started it again, then this one.",
                 status=404, reason=exc.reason,
             ) from None
         if cut:
@@ -591,6 +599,10 @@ class Lab:
             with self._mutex:
                 self._containers.pop(probe.id, None)
         return fn(self.host_probe())
+
+    def is_spare(self, ref: ContainerRef) -> bool:
+        """True when ``ref`` is a spare kept ready by :meth:`keep_warm`, not handed out yet."""
+        return getattr(ref, "id", None) in self._spares.waiting()
 
     def is_host_probe(self, ref: ContainerRef) -> bool:
         """True when ``ref`` is this session's host-mode container (see :meth:`host_probe`)."""

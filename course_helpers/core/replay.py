@@ -340,7 +340,9 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False,
             if getattr(lab, "closed", False):
                 from .errors import BadInput
 
-                raise BadInput("This Lab is closed: create a new one with `lab = Lab()`.")
+                if hasattr(lab, "ensure_open"):
+                    lab.ensure_open()  # its own sentence: why, and how to go on
+                raise BadInput("This Lab is closed: create a new one.")
             if check is not None:
                 check(lab, *args, **kwargs)
             if lab.backend == "replay":
