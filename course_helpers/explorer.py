@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import html
 import io
+import json
+import re
+from types import SimpleNamespace
 from typing import Any
 
 import ipywidgets as widgets
@@ -17,6 +20,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 from .core.errors import CourseError
+from .core.replay import NotRecorded
 from .figures import draw_topology
 from .modes import MODES, ModeSnapshot, check_mode
 
@@ -49,14 +53,67 @@ class ModeExplorerModel:
         return self.lab
 
     @property
-    def containers(self) -> list[str]:
-        """Targets container mode can join: the containers this explorer started, then
-        the other containers of its Lab (those the notebook's cells started)."""
+    def replaying(self) -> bool:
+        """True when the Lab serves a recorded run instead of a live engine."""
+        return getattr(self.lab, "backend", "live") == "replay"
+
+    def recorded_calls(self) -> list[tuple[str, str | None]]:
+        """In replay, the (mode, target) pairs the recording can answer, in recorded order."""
+        recording = getattr(self.lab, "replay_from", None)
+        found: list[tuple[str, str | None]] = []
+        for key, _result in getattr(recording, "calls", []):
+            name, args, kwargs = json.loads(key)
+            if name == "run_in_mode":
+                call = dict(zip(("mode", "target"), args, strict=False)) | kwargs
+                found.append((call.get("mode"), call.get("target")))
+        return list(dict.fromkeys(found))
+
+    @property
+    def modes(self) -> list[str]:
+        """The modes offered: all four live; in replay, those the recording holds."""
+        if not self.replaying:
+            return list(MODES)
+        recorded = {mode for mode, _target in self.recorded_calls()}
+        return [m for m in MODES if m in recorded] or list(MODES)
+
+    def _candidates(self) -> list[str]:
+        lab = self.lab
+        listed = list(getattr(lab, "container_names", []))
+        ids = list(getattr(lab, "container_ids", [])) or listed  # a Lab that shows names only
+        names = dict(zip(ids, listed, strict=False))
         own = [s.container for s in self.history]
-        return list(dict.fromkeys(own + list(getattr(self.lab, "container_names", []))))
+        others = [name for cid, name in names.items()
+                  if not _is(lab, "is_host_probe", cid, name)
+                  and not _is(lab, "is_spare", cid, name)]
+        return list(dict.fromkeys(own + others))
+
+    @property
+    def containers(self) -> list[str]:
+        """Targets container mode can join, never the course's own probe or spares.
+
+        Live: the containers this explorer started, then the other containers of its Lab
+        (those the notebook's cells started), running now. Replay: the targets the
+        recording holds an answer for.
+        """
+        if self.replaying:
+            return [t for mode, t in self.recorded_calls() if mode == "container" and t]
+        return [name for name in self._candidates() if self._running(name)]
+
+    def _running(self, name: str) -> bool:
+        check = getattr(self.lab, "running_container", None)
+        if check is None:
+            return True
+        try:
+            check(name)
+        except CourseError:
+            return False
+        return True
 
     def run(self, mode: str, target: str | None = None) -> tuple[ModeSnapshot, list[dict]]:
         """Start a container in ``mode`` and read its interfaces.
+
+        A target this explorer started that has expired since (its lifetime ended) is
+        replaced: a new container of the same mode is started and joined instead.
 
         Args:
             mode: ``bridge``, ``host``, ``none`` or ``container``.
@@ -72,11 +129,35 @@ class ModeExplorerModel:
         target = target.strip() if isinstance(target, str) else target
         mode, target = check_mode(mode, target or None)
         lab = self._session()
+        self.replaced = None
+        if mode == "container" and not self.replaying:
+            own = {s.container: s.mode for s in self.history}
+            if target in own and not self._running(target):
+                fresh = lab.run_in_mode(own[target])
+                self.history.append(fresh)
+                self.replaced = (target, fresh.container)
+                target = fresh.container
         snap = lab.run_in_mode(mode, target) if mode == "container" else lab.run_in_mode(mode)
         if not self.history and hasattr(lab, "keep_warm"):
             lab.keep_warm()  # the learner is exploring: have the next containers ready
         self.history.append(snap)
         return snap, snap.table()
+
+    #: (expired target, its replacement) after a run that replaced one, else None.
+    replaced: tuple[str, str] | None = None
+
+    def recorded_on(self) -> str:
+        """In replay, "recorded on Docker Engine X (DATE)"; live, ""."""
+        recording = getattr(self.lab, "replay_from", None)
+        if not self.replaying or recording is None:
+            return ""
+        meta = recording.meta
+        return f"recorded on Docker Engine {meta.get('engine')} ({meta.get('date')})"
+
+
+def _is(lab: Any, method: str, cid: str, name: str) -> bool:
+    test = getattr(lab, method, None)
+    return bool(test and test(SimpleNamespace(id=cid, name=name)))
 
 
 def interface_table_html(rows: list[dict[str, Any]]) -> str:
@@ -103,17 +184,28 @@ def interface_table_html(rows: list[dict[str, Any]]) -> str:
 
 
 # -- the mode explorer: gui ---------------------------------------------------
-def _one_sentence(err: Exception) -> str:
+def _one_sentence(err: Exception, model: ModeExplorerModel) -> str:
+    if isinstance(err, NotRecorded):
+        return (f"This notebook is a replay of a run {model.recorded_on() or 'recorded elsewhere'}"
+                ", so the explorer can show only the modes and containers that run used; to try "
+                "anything else, run the course on a machine with Docker (make lab).")
     if isinstance(err, CourseError):
         return str(err)
     return f"Something unexpected went wrong ({type(err).__name__}: {err})."
 
 
-def _figure_png(snap: ModeSnapshot) -> bytes:
+def _inline(text: str) -> str:
+    """Escape text; show `backticks` as code rather than as backticks."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _figure_png(snap: ModeSnapshot, mark: str = "") -> bytes:
     fig = draw_topology(snap)
+    if mark:
+        fig.text(0.99, 0.01, mark, ha="right", va="bottom", fontsize=9, color=_WRONG)
     try:
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
+        fig.savefig(buf, format="png", dpi=fig.dpi)  # as the notebook shows it
         return buf.getvalue()
     finally:
         plt.close(fig)
@@ -137,12 +229,14 @@ def mode_explorer(lab: Any) -> widgets.VBox:
         The widget; display it as the cell's last expression.
     """
     model = ModeExplorerModel(lab)
-    mode = widgets.Dropdown(options=list(MODES), value="bridge", description="mode")
+    mode = widgets.Dropdown(options=model.modes, value=model.modes[0], description="mode")
     target = widgets.Combobox(placeholder="a running container's name", description="target",
-                              options=tuple(model.containers), disabled=True,
+                              options=tuple(model.containers), disabled=mode.value != "container",
                               ensure_option=False)
     run = widgets.Button(description="Run", button_style="primary", icon="play")
-    status = widgets.HTML("Pick a mode and press Run.")
+    status = widgets.HTML("Pick a mode and press Run."
+                          + (f" This is a replay: every answer was {model.recorded_on()}."
+                             if model.replaying else ""))
     cli = widgets.HTML("")
     table = widgets.HTML("")
     figure = widgets.Output()
@@ -151,8 +245,16 @@ def mode_explorer(lab: Any) -> widgets.VBox:
                         (figure, "dnc-figure")]:
         widget.add_class(css)
 
+    def offer_targets() -> None:
+        try:
+            target.options = tuple(model.containers)
+        except Exception:  # noqa: BLE001 - the engine went away: keep the old list, Run says why
+            return
+
     def on_mode(change: dict) -> None:
         target.disabled = change["new"] != "container"
+        if not target.disabled:
+            offer_targets()  # only containers running now
 
     def on_run(_button: widgets.Button) -> None:
         run.disabled = True
@@ -161,24 +263,44 @@ def mode_explorer(lab: Any) -> widgets.VBox:
             snap, rows = model.run(mode.value, target.value)
         except Exception as err:  # noqa: BLE001 - shown as one sentence, not a traceback
             status.value = (f"<span class='dnc-error' style='color:{_WRONG}'>"
-                            f"{html.escape(_one_sentence(err))}</span>")
+                            f"{_inline(_one_sentence(err, model))}</span>")
             cli.value = table.value = ""
             figure.clear_output()
             return
         finally:
             run.disabled = False
-        target.options = tuple(model.containers)
-        status.value = html.escape(f"{snap.mode} mode: {snap.container} sees "
-                                   f"{len(rows)} interface{'s' * (len(rows) != 1)}.")
+        offer_targets()
+        said = [f"{snap.mode} mode: {snap.container} sees "
+                f"{len(rows)} interface{'s' * (len(rows) != 1)}."]
+        if model.replaced:
+            said.append(f"({model.replaced[0]} had expired, so a new container took its place: "
+                        f"{model.replaced[1]}.)")
+        if model.replaying:
+            said.append(f"This answer was {model.recorded_on()}, not run now.")
+        status.value = html.escape(" ".join(said))
         cli.value = f"<code>{html.escape(snap.cli)}</code>"
         table.value = interface_table_html(rows)
-        png = _figure_png(snap)
+        png = _figure_png(snap, model.recorded_on())
         with figure:
             figure.clear_output(wait=True)
             display(Image(data=png, format="png"))
 
     mode.observe(on_mode, names="value")
     run.on_click(on_run)
-    box = widgets.VBox([widgets.HBox([mode, target, run]), status, cli, table, figure])
+    box = _Explorer([widgets.HBox([mode, target, run]), status, cli, table, figure])
     box.add_class("dnc-explorer")
     return box
+
+
+class _Explorer(widgets.VBox):
+    """The explorer's box, whose text form says what it is instead of its widget tree."""
+
+    def __repr__(self) -> str:
+        return ("Mode explorer: pick a network mode (bridge, host, none or container), press "
+                "Run, and see the container's interfaces and a drawing (run the cell in "
+                "JupyterLab to use it).")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        data = super()._repr_mimebundle_(**kwargs)
+        data["text/plain"] = repr(self)
+        return data

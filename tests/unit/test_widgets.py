@@ -282,7 +282,7 @@ def test_explorer_reopens_a_closed_lab_of_the_same_chapter_and_backend():
     assert len(ClosableLab.made) == 2
     fresh = ClosableLab.made[1]
     assert model.lab is fresh and (fresh.chapter, fresh.backend) == ("03_network_modes", "replay")
-    assert model.containers == [snap.container]
+    assert model.history == [snap]
 
 
 def test_explorer_calls_non_container_modes_exactly_as_the_notebook_does():
