@@ -124,6 +124,31 @@ class NetworkRef:
     id: str
 
 
+@dataclass(frozen=True)
+class Banner:
+    """A chapter's LIVE or REPLAY banner: a coloured box in JupyterLab, one line as text."""
+
+    line: str
+    live: bool
+
+    def __repr__(self) -> str:
+        return self.line
+
+    def _repr_html_(self) -> str:
+        import html
+
+        colour, tint = ("#009E73", "#e6f5f0") if self.live else ("#D55E00", "#fbece3")
+        what = ("the outputs below come from this engine, as of this date; run the cells to "
+                "see your own" if self.live else
+                "the outputs below are a recording of that run, not your machine; with Docker "
+                "installed, make lab runs the course live")
+        return (f"<div class='dnc-banner dnc-banner-{'live' if self.live else 'replay'}' "
+                f"style='border-left:6px solid {colour};background:{tint};padding:6px 10px'>"
+                f"<b style='color:{colour}'>{html.escape(self.line.split(':')[0])}</b>"
+                f"{html.escape(self.line[len(self.line.split(':')[0]):])}<br>"
+                f"<small>{html.escape(what)}</small></div>")
+
+
 def closed_sentence() -> str:
     """What a closed Lab answers: why it is closed, and how to go on."""
     return ("This Lab is closed: lab.close() (the notebook's last cell) ended its session and "
@@ -314,10 +339,15 @@ class Lab:
             with translated("ask for the engine's version"):
                 version = self.client.version()
             return (f"LIVE: Docker Engine {version.get('Version')} at {engine_address()} "
-                    f"on {platform.node()}")
+                    f"on {platform.node()} ({_dt.date.today().isoformat()})")
         meta = self.replay_from.meta
         return (f"REPLAY: not using a Docker engine; showing a run recorded with Docker Engine "
                 f"{meta.get('engine')} on {meta.get('os')} ({meta.get('date')})")
+
+    def banner(self) -> Banner:
+        """The chapter's banner: :meth:`describe` in a coloured box, green when live, orange
+        when replaying, saying whose engine the outputs below come from."""
+        return Banner(self.describe(), self.is_live)
 
     def require_live(self, what: str) -> bool:
         """True when live; otherwise print that ``what`` needs a live engine and return False."""
