@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import docker
-
 from .core.engine import translated
 from .core.errors import CourseError
 from .core.httplog import LoggingProxy
@@ -461,6 +459,8 @@ def _run_sdk(lab: Lab, name: str) -> _Run:
 
 def _remove_if_left(lab: Lab, name: str) -> None:
     """Remove the traced container if a failed run left it (exact name, this session only)."""
+    import docker  # on first use: a replaying Lab never imports the SDK
+
     with contextlib.suppress(Exception):
         for found in lab.client.api.containers(
                 all=True, filters={"name": name, "label": f"{LABEL_SESSION}={lab.session}"}):

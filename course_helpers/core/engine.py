@@ -10,26 +10,41 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-
-import docker
-import requests
-import urllib3
+from typing import TYPE_CHECKING, Any
 
 from .errors import DockerRefused, EngineUnavailable, as_clause
+
+if TYPE_CHECKING:  # the SDK is imported on first use: a replaying Lab never needs it
+    import docker
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 #: Seconds the first request may take: an address that accepts and never answers fails
 #: this fast, instead of after the per-request timeout.
 CONNECT_TIMEOUT = 5
 
-#: What goes wrong underneath when the engine is gone or never answered.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.Timeout,
-    urllib3.exceptions.HTTPError,
-    ConnectionError,
-)
+
+
+def connection_errors() -> tuple[type[BaseException], ...]:
+    """What goes wrong underneath when the engine is gone or never answered (importing
+    requests and urllib3, which the Docker SDK needs anyway, on first use)."""
+    import requests
+    import urllib3
+
+    return (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.Timeout,
+        urllib3.exceptions.HTTPError,
+        ConnectionError,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # CONNECTION_ERRORS, built on first use so that importing this module (as every
+    # replaying Lab does) costs no import of the Docker SDK and its HTTP stack.
+    if name == "CONNECTION_ERRORS":
+        return connection_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def context_host() -> str | None:
@@ -58,6 +73,8 @@ def engine_address() -> str:
 
 def _explain_connection_failure(exc: BaseException, host: str | None = None) -> str:
     """One sentence for a failed connection, chosen by what lies underneath."""
+    import docker
+
     text = repr(exc) + repr(exc.__context__) + repr(exc.__cause__)
     host = host or engine_address()
     if "PermissionError" in text or "Permission denied" in text:
@@ -108,6 +125,8 @@ def connect(timeout: int = 30, base_url: str | None = None) -> docker.DockerClie
             fails within :data:`CONNECT_TIMEOUT` seconds), or the TLS settings do not
             work. The message names the fix.
     """
+    import docker
+
     if not base_url and not os.environ.get("DOCKER_HOST"):
         base_url = context_host()
     first = min(timeout, CONNECT_TIMEOUT)  # the first answer must come quickly
@@ -117,7 +136,7 @@ def connect(timeout: int = 30, base_url: str | None = None) -> docker.DockerClie
         else:
             client = docker.from_env(timeout=first)
         client.ping()
-    except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
+    except (docker.errors.DockerException, *connection_errors()) as exc:
         raise EngineUnavailable(_explain_connection_failure(exc, base_url)) from None
     client.api.timeout = timeout
     return client
@@ -220,11 +239,14 @@ def translated(what: str) -> Iterator[None]:
     """
     try:
         yield
-    except docker.errors.APIError as exc:
-        raise refusal(what, exc) from None
-    except CONNECTION_ERRORS as exc:
-        raise engine_gone(what, exc) from exc
-    except docker.errors.DockerException as exc:
-        if "Error while fetching server API version" not in str(exc):
+    except Exception as exc:
+        import docker  # raised by the SDK, so it is imported already
+
+        if isinstance(exc, docker.errors.APIError):
+            raise refusal(what, exc) from None
+        if isinstance(exc, connection_errors()):
+            raise engine_gone(what, exc) from exc
+        if not isinstance(exc, docker.errors.DockerException) \
+                or "Error while fetching server API version" not in str(exc):
             raise
         raise engine_gone(what, exc) from exc

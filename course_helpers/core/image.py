@@ -18,11 +18,13 @@ import re
 import subprocess
 import tarfile
 from pathlib import Path
-
-import docker
+from typing import TYPE_CHECKING
 
 from .engine import translated
 from .errors import ImageUnavailable
+
+if TYPE_CHECKING:  # imported on first use (a replaying Lab never needs the SDK)
+    import docker
 
 REPOSITORY = "docker-networking-course/busybox"
 #: Applets the chapters call inside course containers.
@@ -120,6 +122,8 @@ def ensure_image(client: docker.DockerClient, *, allow_pull: bool | None = None)
     Raises:
         ImageUnavailable: no image, no static busybox, and no pull allowed or possible.
     """
+    import docker
+
     busybox = find_static_busybox()
     if busybox is not None:
         tag = f"{REPOSITORY}:{busybox_version(busybox)}"

@@ -26,10 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-import docker
-import docker.utils
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
 from . import sessions
@@ -73,6 +70,9 @@ from .replay import (
     replayable,
 )
 from .spares import WARMABLE, Spares
+
+if TYPE_CHECKING:  # imported on first use: a replaying Lab never needs the SDK
+    import docker
 
 T = TypeVar("T")
 
@@ -444,7 +444,9 @@ class Lab:
                         # Set here rather than through create_host_config, which refuses
                         # them in host mode: Docker itself accepts and discards them there,
                         # as `docker run --network host -p …` shows.
-                        host_config["PortBindings"] = docker.utils.convert_port_bindings(
+                        from docker.utils import convert_port_bindings
+
+                        host_config["PortBindings"] = convert_port_bindings(
                             request["port_bindings"])
                     cid = api.create_container(host_config=host_config,
                                                **request["create"])["Id"]

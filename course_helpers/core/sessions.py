@@ -35,11 +35,13 @@ import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import docker
+from typing import TYPE_CHECKING
 
 from .engine import translated
 from .errors import CourseError, DockerRefused
+
+if TYPE_CHECKING:  # imported on first use (a replaying Lab never needs the SDK)
+    import docker
 
 LABEL_PREFIX = "io.github.docker-networking-course"
 LABEL_COURSE = f"{LABEL_PREFIX}.course"

@@ -9,13 +9,32 @@ architecture (:func:`draw_architecture`), chapter 05 who reaches whom
 ``Figure`` and never calls ``plt.show()``: the notebook cell does. The scene engine
 (:mod:`course_helpers.figures.scene`) lays out boxes in inches, in the Okabe-Ito
 palette with a hatch, line style or label beside every colour.
+
+Matplotlib is imported when something is drawn, not with this package: each name
+below is looked up in its module on first use (``figures.draw_topology`` imports
+:mod:`~course_helpers.figures.topology`, and matplotlib with it).
 """
 
-from .architecture import SOURCE_ARCHITECTURE, draw_architecture, live_boxes
-from .reachability import draw_by_address, reachability_matrix
-from .topology import bridge_with_veths, compare_modes, draw_topology, interface_map, mode_facts
+from __future__ import annotations
 
-__all__ = [
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> the module of this package that defines it.
+HOMES = {
+    "SOURCE_ARCHITECTURE": "architecture",
+    "draw_architecture": "architecture",
+    "live_boxes": "architecture",
+    "draw_by_address": "reachability",
+    "reachability_matrix": "reachability",
+    "bridge_with_veths": "topology",
+    "compare_modes": "topology",
+    "draw_topology": "topology",
+    "interface_map": "topology",
+    "mode_facts": "topology",
+}
+
+__all__ = [  # the keys of HOMES (a unit test keeps the two equal)
     "SOURCE_ARCHITECTURE",
     "bridge_with_veths",
     "compare_modes",
@@ -27,3 +46,27 @@ __all__ = [
     "mode_facts",
     "reachability_matrix",
 ]
+
+if TYPE_CHECKING:
+    from .architecture import SOURCE_ARCHITECTURE, draw_architecture, live_boxes
+    from .reachability import draw_by_address, reachability_matrix
+    from .topology import (
+        bridge_with_veths,
+        compare_modes,
+        draw_topology,
+        interface_map,
+        mode_facts,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    home = HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(HOMES))
