@@ -127,9 +127,10 @@ class _Quiz(widgets.VBox):
         return self.text or "Quiz"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        data = super()._repr_mimebundle_(**kwargs)
-        data["text/plain"] = repr(self)
-        return data
+        """The widget view, with this box's own text where widgets cannot show."""
+        return {"text/plain": repr(self),
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2, "version_minor": 0, "model_id": self.model_id}}
 
 
 class _Quizzes(_Quiz):
@@ -158,6 +159,8 @@ def type_hint(value: Any, right: Any, same: Callable[[Any, Any], bool] = operato
     or the right number written as text, is answered with what type is asked for.
     """
     kind = type(right)
+    if isinstance(right, str) and getattr(value, "name", None) == right:
+        return "the right one, but the whole object: the task asks for its name, as text (.name)"
     if value is None or isinstance(value, kind) or kind is bool or isinstance(value, bool):
         return None
     try:
@@ -314,6 +317,10 @@ class Solution:
         return self.code()
 
     def _repr_html_(self) -> str:
+        return self.html()
+
+    def html(self) -> str:
+        """The solution code as an HTML ``<pre>`` block."""
         return (f"<pre class='dnc-solution-code' style='border-left:3px solid {_RIGHT};"
                 f"padding-left:8px'>{html.escape(self.code())}</pre>")
 
@@ -349,7 +356,7 @@ def reveal_button(shown: Solution) -> widgets.VBox:
     button.add_class("dnc-solution-show")
 
     def on_click(_button: widgets.Button) -> None:
-        code.value = shown._repr_html_()  # noqa: SLF001 - its own class's HTML form
+        code.value = shown.html()
         button.layout.display = "none"
 
     button.on_click(on_click)

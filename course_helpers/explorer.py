@@ -301,6 +301,7 @@ class _Explorer(widgets.VBox):
                 "JupyterLab to use it).")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        data = super()._repr_mimebundle_(**kwargs)
-        data["text/plain"] = repr(self)
-        return data
+        """The widget view, with this box's own text where widgets cannot show."""
+        return {"text/plain": repr(self),
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2, "version_minor": 0, "model_id": self.model_id}}

@@ -313,7 +313,8 @@ def table_names(explorer: Locator) -> Locator:
     return explorer.locator(".dnc-table tr:has(td) > td:first-child")
 
 
-def run_explorer(nb: NotebookPage, explorer: Locator, mode: str) -> list[str]:
+def run_explorer(nb: NotebookPage, explorer: Locator, mode: str,
+                 target: Callable[[Locator], str] | None = None) -> list[str]:
     """Pick ``mode`` in the explorer and press Run; wait for a new figure (or an error).
 
     Returns:
@@ -325,6 +326,10 @@ def run_explorer(nb: NotebookPage, explorer: Locator, mode: str) -> list[str]:
     choice = next((v for v, label in options if label == mode or label.startswith(mode)), None)
     assert choice is not None, f"no {mode!r} among the explorer's modes: {options}"
     select.select_option(choice)
+    if target is not None:
+        box = explorer.locator(".dnc-target input").first
+        expect(box, "the target field, enabled in container mode").to_be_enabled()
+        box.fill(target(explorer))
     img = explorer.locator(FIGURE)
     before = img.first.get_attribute("src") if img.count() else None
     explorer.locator(".dnc-run").first.click()
@@ -362,6 +367,60 @@ def check_explorer(nb: NotebookPage) -> None:
         expect(table_names(explorer), "interfaces listed for mode none").to_have_text(["lo"])
         after = image_fingerprint(explorer.locator(FIGURE).first)
         assert after != before, "the explorer's figure for none is the same image as for bridge"
+    with nb.state("explorer-container-own", area):
+        # Run All ended the session (lab.close()); the explorer joins a container it offers.
+        def first_offered(explorer: Locator) -> str:
+            offered = explorer.locator(".dnc-target datalist option").evaluate_all(
+                "os => os.map(o => o.value)")
+            assert offered, "container mode offers no running container to join"
+            assert not any(re.search(r"-host-\d+$", name) for name in offered), \
+                f"the course's host probe is offered: {offered}"
+            return offered[0]
+
+        names = run_explorer(nb, explorer, "container", first_offered)
+        assert "lo" in names and len(names) > 1, f"container mode lists {names}"
+        status = explorer.locator(".dnc-status").first.inner_text()
+        if nb.server.name == "replay":
+            assert "recorded on Docker Engine" in status, f"replay result unmarked: {status!r}"
+
+
+# -- the exercises, as a learner answers them after Run All ------------------------------------
+#: Chapter 03's first exercise: (state, what the learner types, how the check answers).
+EXERCISE_TRIES = [
+    ("none", "answer_1 = None", "answer_1: not answered yet"),
+    ("wrong", 'answer_1 = "lo"', "answer_1: not yet. Hint: look for the host interface"),
+    ("wrong-type", "answer_1 = next(i for i in host.interfaces if i.index == eth0.peer_index)",
+     "answer_1: not yet. Hint: the right one, but the whole object"),
+    ("right", "answer_1 = next(i.name for i in host.interfaces if i.index == eth0.peer_index)",
+     "answer_1: correct."),
+]
+
+
+def check_exercises(nb: NotebookPage) -> None:
+    """After Run All: each exercise state answered, then the solution button shows code."""
+    index = nb.cells.evaluate_all(
+        """cells => cells.findIndex(c => (c.querySelector('.cm-content')?.textContent || '')
+                                           .trim().startsWith('answer_1 = None'))""")
+    assert index >= 0, "no cell holds answer_1 = None"
+    answer, check = nb.cells.nth(index), nb.cells.nth(index + 1)
+    with nb.state("exercise-after-run-all", check):
+        expect(check.locator(".jp-OutputArea-output").first).to_contain_text(
+            "answer_1: not answered yet")
+        assert "host_peer" not in check.inner_text(), "the check cell shows the answer"
+    for state, typed, said in EXERCISE_TRIES:
+        with nb.state(f"exercise-{state}", check):
+            answer.locator(".cm-content").first.click()
+            nb.page.keyboard.press("Control+A")
+            nb.page.keyboard.insert_text(typed)
+            nb.page.keyboard.press("Shift+Enter")  # runs the answer, selects the check cell
+            nb.page.keyboard.press("Shift+Enter")  # runs the check
+            expect(check.locator(".jp-OutputArea-output").first).to_contain_text(
+                said, timeout=WIDGET_TIMEOUT)
+    with nb.state("exercise-solution", check):
+        code = check.locator(".dnc-solution-code")
+        expect(code).to_have_count(0)
+        check.locator(".dnc-solution-show").first.click()
+        expect(code.first).to_contain_text("eth0.peer_index", timeout=WIDGET_TIMEOUT)
 
 
 # -- a quiz ---------------------------------------------------------------------------------------
@@ -441,6 +500,8 @@ def check_notebook(nb: NotebookPage, path: Path, backend: str) -> None:
     nb.soft(check_figures, figures)
     nb.soft(check_explorer)
     nb.soft(check_quiz)
+    if path.name == f"{CHAPTER}.ipynb":
+        nb.soft(check_exercises)
     nb.soft(check_saved)
     nb.finish()
 
