@@ -14,16 +14,27 @@ from typing import TYPE_CHECKING, Any
 from .core.engine import translated
 from .core.errors import BadInput, CourseError
 from .core.replay import recorded, replayable
-from .ipaddr import Interface, by_index, parse_ip_addr
+from .ipaddr import (
+    IP_ADDR_WITH_LINKS,
+    LINKS_MARK,
+    Interface,
+    by_index,
+    parse_ip_addr,
+    parse_ip_addr_with_links,
+)
 
 if TYPE_CHECKING:
     from .core.lab import ContainerRef, Lab
 
 MODES = ("bridge", "host", "none", "container")
 _MARK = "--- course:ip-addr ---"
-#: One exec reads the namespace inode, the hostname and ``ip addr``.
-_SNAPSHOT_CMD = ["sh", "-c",
-                 f"readlink /proc/self/ns/net; hostname; echo '{_MARK}'; ip addr 2>/dev/null"]
+_END = "--- course:snapshot-end ---"
+#: What a snapshot reads inside the container: the namespace inode, the hostname and
+#: ``ip addr``. A container started for the snapshot runs it as its first command (its
+#: output read as ``docker run`` reads it, no ``docker exec`` needed); a container that
+#: runs already (a spare, the host probe) runs it through ``docker exec``.
+SNAPSHOT_SCRIPT = f"readlink /proc/self/ns/net; hostname; echo '{_MARK}'; ip addr 2>/dev/null"
+_SNAPSHOT_CMD = ["sh", "-c", SNAPSHOT_SCRIPT]
 
 
 @replayable
@@ -178,11 +189,43 @@ def check_all_modes_args(lab: Lab, target: Any = None) -> None:
         target_ref(target)
 
 
-def _read(lab: Lab, container: ContainerRef) -> tuple[str, str, list[Interface]]:
-    out = lab.exec(container, _SNAPSHOT_CMD)
+def parse_snapshot(out: str) -> tuple[str, str, list[Interface]]:
+    """``(netns, hostname, interfaces)`` from what :data:`SNAPSHOT_SCRIPT` printed."""
     head, _, body = out.partition(_MARK + "\n")
     netns, hostname = (head.splitlines() + ["", ""])[:2]
     return netns.strip(), hostname.strip(), parse_ip_addr(body)
+
+
+def _read(lab: Lab, container: ContainerRef) -> tuple[str, str, list[Interface]]:
+    return parse_snapshot(lab.exec(container, _SNAPSHOT_CMD))
+
+
+def _read_host(lab: Lab, probe: ContainerRef) -> tuple[tuple[str, str, list[Interface]],
+                                                      list[Interface]]:
+    """The host mode's snapshot and the host's interfaces with their veth peers, from one
+    ``docker exec`` in the host probe (what :data:`SNAPSHOT_SCRIPT` prints, then the
+    kernel's link table of ``Lab.ip_addr``)."""
+    out = lab.exec(probe, ["sh", "-c", f"{SNAPSHOT_SCRIPT.rpartition(';')[0]}; "
+                                       f"{IP_ADDR_WITH_LINKS[-1]}"])
+    head, _, listing = out.partition(_MARK + "\n")
+    netns, hostname = (head.splitlines() + ["", ""])[:2]
+    return ((netns.strip(), hostname.strip(), parse_ip_addr(listing.partition(LINKS_MARK)[0])),
+            parse_ip_addr_with_links(listing))
+
+
+def _start_reading(lab: Lab, mode: str, network_mode: str | None = None,
+                   ) -> tuple[ContainerRef, tuple[str, str, list[Interface]] | None]:
+    """A running container in ``mode``, and its snapshot when it printed one as it started.
+
+    A spare (see ``Lab.keep_warm``) started earlier: read later, by ``docker exec``.
+    Otherwise a new container runs the snapshot as its first command and stays up:
+    similar to ``docker run -d --network MODE IMAGE sh -c 'ip addr; exec sleep N'``.
+    """
+    if mode != "container" and lab.keeps_warm(mode):
+        return lab.container_for_mode(mode), None
+    ref, out = lab.start_and_read(mode, SNAPSHOT_SCRIPT, _END,
+                                  network_mode=network_mode or mode)
+    return ref, parse_snapshot(out)
 
 
 def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: ContainerRef | None,
@@ -250,20 +293,20 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     started: list[ContainerRef] = []
     try:
         if mode == "none":
-            started.append(lab.container_for_mode(mode))
-            return _snapshot(lab, mode, started[0], joined, None)
+            ref, reading = _start_reading(lab, mode)
+            started.append(ref)
+            return _snapshot(lab, mode, ref, joined, None, reading)
         with ThreadPoolExecutor(max_workers=2) as pool:
             probe = pool.submit(lab.host_probe)  # starts alongside, if not running yet
             if mode == "container":
                 # The joined namespace exists already: read the host side meanwhile.
                 host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
-            started.append(lab.container_for_mode(mode) if mode == "bridge"
-                           else lab.start_container(mode, network_mode=network_mode))
+            ref, reading = _start_reading(lab, mode, network_mode)
+            started.append(ref)
             if mode == "bridge":
                 # Read the host side only once the container runs: its veth must be in place.
                 host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
-            reading = _read(lab, started[0])
-            return _snapshot(lab, mode, started[0], joined, host_ifaces.result(), reading)
+            return _snapshot(lab, mode, ref, joined, host_ifaces.result(), reading)
     except BaseException:
         _discard(lab, started)
         raise
@@ -289,24 +332,27 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
             probe = pool.submit(lab.host_probe)
-            none = pool.submit(lab.container_for_mode, "none")
-            bridge = lab.container_for_mode("bridge")
+            none = pool.submit(_start_reading, lab, "none")
+            bridge, bridge_read = _start_reading(lab, "bridge")
             started.append(bridge)
+            # The bridge container's veth is in place: read the host side (and the host
+            # mode's own snapshot, in the same exec) while the container-mode one starts.
+            host_read = pool.submit(_read_host, lab, probe.result())
             joined = joined or bridge
-            joiner = lab.start_container("container", network_mode=f"container:{joined.id}")
+            joiner, joiner_read = _start_reading(lab, "container", f"container:{joined.id}")
             started.append(joiner)
-            host_ifaces = pool.submit(lab.ip_addr, probe.result())
-            futures = {
-                "bridge": pool.submit(_snapshot, lab, "bridge", bridge, None, host_ifaces.result()),
-                "host": pool.submit(_snapshot, lab, "host", probe.result(), None, None),
-                "none": pool.submit(_snapshot, lab, "none", none.result(), None, None),
-                "container": pool.submit(_snapshot, lab, "container", joiner, joined,
-                                         host_ifaces.result()),
+            none_ref, none_read = none.result()
+            host_snapshot, host_ifaces = host_read.result()
+            return {
+                "bridge": _snapshot(lab, "bridge", bridge, None, host_ifaces, bridge_read),
+                "host": _snapshot(lab, "host", probe.result(), None, None, host_snapshot),
+                "none": _snapshot(lab, "none", none_ref, None, None, none_read),
+                "container": _snapshot(lab, "container", joiner, joined, host_ifaces,
+                                       joiner_read),
             }
-            return {mode: fut.result() for mode, fut in futures.items()}
     except BaseException:
         if none is not None and none.done() and none.exception() is None:
-            started.append(none.result())
+            started.append(none.result()[0])
         _discard(lab, started)
         raise
 

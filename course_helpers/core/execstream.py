@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 
-def read_exec_stream(sock: Any, *, deadline: float, limit: int) -> tuple[bytes, bool, bool]:
+def read_exec_stream(sock: Any, *, deadline: float, limit: int,
+                     until: bytes | None = None) -> tuple[bytes, bool, bool]:
     """Read a ``docker exec`` stream (stdout and stderr frames) until it ends or ``deadline``.
 
     Similar to what ``docker exec`` prints, with a bound on time and memory: at
@@ -20,6 +21,8 @@ def read_exec_stream(sock: Any, *, deadline: float, limit: int) -> tuple[bytes, 
         sock: the stream's socket (anything with ``fileno`` and ``recv``).
         deadline: a :func:`time.monotonic` time after which reading stops.
         limit: how many bytes of output to keep.
+        until: stop once the output kept holds these bytes (the stream of ``docker
+            attach`` goes on while the container runs); then ``finished`` is True.
 
     Returns:
         ``(output, cut, finished)``: what was kept, whether more was dropped, and
@@ -51,3 +54,5 @@ def read_exec_stream(sock: Any, *, deadline: float, limit: int) -> tuple[bytes, 
                     cut = True
                 out += pending[8:8 + min(size, max(room, 0))]
             del pending[:8 + size]
+        if until is not None and until in out:
+            return bytes(out), cut, True

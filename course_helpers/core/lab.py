@@ -227,6 +227,9 @@ class Lab:
         self._counter = itertools.count(1)
         self._mutex = threading.Lock()
         self._probe: ContainerRef | None = None
+        #: Per thread: what start_container does instead of a bare start (set by
+        #: start_and_read only, for the call it makes in its own thread).
+        self._starting = threading.local()
         self._probe_lock = threading.Lock()
         self._spares = Spares(start=self._start_spare, discard=self.discard,
                                max_age=lifetime / 2 if isinstance(lifetime, int) else 0,
@@ -458,13 +461,73 @@ class Lab:
             break
         with self._mutex:
             self._containers[cid] = name
+        ref = ContainerRef(name, cid)
         try:
             with translated(f"start container {name}"):
-                self.client.api.start(cid)
+                on_create = getattr(self._starting, "hook", None)
+                if on_create is None:
+                    self.client.api.start(cid)
+                else:  # see start_and_read: attached before it starts, as `docker run` does
+                    on_create(ref)
         except BaseException:
             self._remove_quietly(cid)
             raise
-        return ContainerRef(name, cid)
+        return ref
+
+    def start_and_read(self, role: str, script: str, until: str, *,
+                       network_mode: str | None = None,
+                       timeout: float = EXEC_TIMEOUT) -> tuple[ContainerRef, str]:
+        """Start a course container whose command first runs ``script``, then sleeps out
+        its lifetime, and return what ``script`` printed (up to the line ``until``).
+
+        Similar to ``docker run -d --network MODE IMAGE sh -c 'SCRIPT; exec sleep N'`` and
+        ``docker attach``: attached before it starts, as ``docker run`` without ``-d``
+        is, so the output is read as it is written (no ``docker exec`` afterwards).
+        Called inside recorded helpers (:func:`course_helpers.modes.run_in_mode`); it is
+        not recorded itself.
+
+        Raises:
+            CommandTimedOut: ``until`` was not printed within ``timeout`` seconds.
+            CommandFailed: the output ended before ``until`` (the script failed).
+            What :meth:`start_container` raises.
+        """
+        command = ["sh", "-c", f"{script}; echo '{until}'; exec sleep {self.lifetime}"]
+        read: dict[str, Any] = {}
+
+        def attach_then_start(ref: ContainerRef) -> None:
+            api = self.client.api
+            sock = api.attach_socket(ref.id, params={"stdout": 1, "stderr": 1, "stream": 1})
+            raw = getattr(sock, "_sock", sock)
+            try:
+                api.start(ref.id)
+                read["out"] = read_exec_stream(raw, deadline=time.monotonic() + timeout,
+                                               limit=EXEC_OUTPUT_LIMIT,
+                                               until=f"{until}\n".encode())
+            finally:
+                with contextlib.suppress(Exception):
+                    raw.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(Exception):
+                    sock.close()
+
+        self._starting.hook = attach_then_start
+        try:
+            ref = self.start_container(role, network_mode=network_mode, command=command)
+        finally:
+            self._starting.hook = None
+        data, _, finished = read["out"]
+        output = data.decode(errors="replace")
+        marker = f"{until}\n"
+        if marker not in output:
+            self.discard(ref)
+            shown = shorten(script, 60)
+            if finished:
+                raise CommandFailed(f"`{shown}` ended early in {ref.name}: "
+                                    f"{output.strip()[:200] or 'no output'}.", exit_code=None,
+                                    output=output)
+            raise CommandTimedOut(f"`{shown}` did not finish within {timeout:g} s in "
+                                  f"{ref.name}: run it again once the engine is less busy.",
+                                  timeout=timeout, output=output)
+        return ref, output.partition(marker)[0]
 
     def running_container(self, ref: Any) -> ContainerRef:
         """A running container named exactly ``ref``, or whose full id is ``ref``.
@@ -736,6 +799,10 @@ class Lab:
         """
         if self.is_live and self.record_into is None:
             self._spares.enable(tuple(modes))
+
+    def keeps_warm(self, mode: str) -> bool:
+        """True when a spare of ``mode`` is kept ready (see :meth:`keep_warm`)."""
+        return mode in self._spares.modes
 
     def container_for_mode(self, mode: str) -> ContainerRef:
         """A running course container in ``bridge`` or ``none`` mode: a spare if one is

@@ -57,6 +57,8 @@ class FakeAPIClient:
         }
         self.execs: dict[str, tuple[int, str]] = {}
         self.exec_answers: dict[str, tuple[int, str]] = {}
+        #: What a container prints as it starts, by the start of its ``sh -c`` script.
+        self.start_answers: dict[str, str] = {}
         self.calls: list[tuple[str, Any]] = []
         self.hooks: dict[str, list] = {"response": []}
         self.timeout = 60
@@ -125,9 +127,25 @@ class FakeAPIClient:
         }
         return {"Id": cid}
 
+    def attach_socket(self, container: str, params: dict[str, Any] | None = None) -> Any:
+        """``docker attach``: the container's output from its start on (see
+        :attr:`start_answers`), then end of stream."""
+        self.log("attach", container)
+        ours, theirs = _socketpair()
+        self._container(container)["Attached"] = ours
+        return theirs
+
     def start(self, container: str) -> None:
         self.log("start", container)
-        self._container(container)["State"]["Status"] = "running"
+        data = self._container(container)
+        data["State"]["Status"] = "running"
+        attached = data.pop("Attached", None)
+        if attached is not None:
+            script = (data["Command"] or ["", "", ""])[-1]
+            printed = next((out for start, out in self.start_answers.items()
+                            if script.startswith(start)), "")
+            attached.sendall(frame(printed.encode()))
+            attached.close()
 
     def inspect_container(self, container: str) -> dict[str, Any]:
         self.log("inspect_container", container)

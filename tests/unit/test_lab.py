@@ -129,16 +129,14 @@ def test_a_network_carrying_this_sessions_labels_is_adopted(lab, client):
 
 
 def test_recording_keeps_only_the_outermost_call(lab, client, tmp_path, monkeypatch):
-    """run_in_mode starts and execs inside; the recording holds run_in_mode alone, and
-    close() writes it."""
+    """run_in_mode starts a container and reads what it prints inside; the recording holds
+    run_in_mode alone, and close() writes it."""
     monkeypatch.setenv("COURSE_RECORD_DIR", str(tmp_path))
     lab.record_into = Recording({"chapter": "99_test"})
-    client.api.exec_answers.update({
-        " ".join(["sh", "-c", "readlink /proc/self/ns/net; hostname; echo "
-                  "'--- course:ip-addr ---'; ip addr 2>/dev/null"]):
-            (0, "net:[1]\nbox\n--- course:ip-addr ---\n1: lo: <LOOPBACK,UP> mtu 65536\n"
-                "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"),
-    })
+    client.api.start_answers["readlink /proc/self/ns/net; hostname; echo '--- course:ip-addr"] = (
+        "net:[1]\nbox\n--- course:ip-addr ---\n1: lo: <LOOPBACK,UP> mtu 65536\n"
+        "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+        "--- course:snapshot-end ---\n")
     snap = run_in_mode(lab, "none")
     assert snap.netns == "net:[1]" and [i.name for i in snap.interfaces] == ["lo"]
     assert lab.record_into.names == ["run_in_mode"]
@@ -176,3 +174,19 @@ def test_attempt_removal_of_the_default_bridge_and_of_an_own_network(lab, client
     attempt = attempt_removal(lab, ours)
     assert (attempt.network, attempt.outcome) == (ours.name, f"removed {ours.name}")
     assert attempt.requests == (f"DELETE /networks/{ours.id} -> 204",)
+
+
+def test_start_and_read_attaches_before_start_and_stops_at_the_marker(lab, client):
+    client.api.start_answers["echo hi"] = "hi\n--- end ---\nnot read\n"
+    ref, out = lab.start_and_read("probe", "echo hi", "--- end ---", network_mode="none")
+    assert out == "hi\n"
+    calls = [name for name, *_ in client.api.calls if name in ("attach", "start")]
+    assert calls == ["attach", "start"], "attached only after the start: output could be lost"
+    assert ref.id in lab.container_ids
+
+
+def test_start_and_read_removes_a_container_whose_script_ended_early(lab, client):
+    client.api.start_answers["false"] = "oops\n"
+    with pytest.raises(CommandFailed, match="ended early"):
+        lab.start_and_read("probe", "false", "--- end ---", network_mode="none")
+    assert lab.container_ids == []
