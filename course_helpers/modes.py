@@ -214,6 +214,7 @@ def _read_host(lab: Lab, probe: ContainerRef) -> tuple[tuple[str, str, list[Inte
 
 
 def _start_reading(lab: Lab, mode: str, network_mode: str | None = None,
+                   joined: ContainerRef | None = None,
                    ) -> tuple[ContainerRef, tuple[str, str, list[Interface]] | None]:
     """A running container in ``mode``, and its snapshot when it printed one as it started.
 
@@ -224,7 +225,7 @@ def _start_reading(lab: Lab, mode: str, network_mode: str | None = None,
     if mode != "container" and lab.keeps_warm(mode):
         return lab.container_for_mode(mode), None
     ref, out = lab.start_and_read(mode, SNAPSHOT_SCRIPT, _END,
-                                  network_mode=network_mode or mode)
+                                  network_mode=network_mode or mode, joined=joined)
     return ref, parse_snapshot(out)
 
 
@@ -301,7 +302,7 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
             if mode == "container":
                 # The joined namespace exists already: read the host side meanwhile.
                 host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
-            ref, reading = _start_reading(lab, mode, network_mode)
+            ref, reading = _start_reading(lab, mode, network_mode, joined)
             started.append(ref)
             if mode == "bridge":
                 # Read the host side only once the container runs: its veth must be in place.
@@ -339,7 +340,8 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
             # mode's own snapshot, in the same exec) while the container-mode one starts.
             host_read = pool.submit(_read_host, lab, probe.result())
             joined = joined or bridge
-            joiner, joiner_read = _start_reading(lab, "container", f"container:{joined.id}")
+            joiner, joiner_read = _start_reading(lab, "container", f"container:{joined.id}",
+                                                 joined)
             started.append(joiner)
             none_ref, none_read = none.result()
             host_snapshot, host_ifaces = host_read.result()

@@ -433,7 +433,11 @@ class Lab:
         if mode is not None and mode.startswith("container:"):
             if chosen and mode == f"container:{chosen}":
                 raise BadInput(self_join_sentence(chosen))
-            network_mode = f"container:{self.running_container(mode.split(':', 1)[1]).id}"
+            wanted = mode.split(":", 1)[1]
+            known = getattr(self._starting, "joined", None)  # looked up by start_and_read's caller
+            joined = known if known is not None and wanted == known.id \
+                else self.running_container(wanted)
+            network_mode = f"container:{joined.id}"
         for attempt in range(NAME_ATTEMPTS):
             name = chosen or self.new_name(role)
             request = container_request(name, self.image, self.lifetime, self.labels,
@@ -475,10 +479,13 @@ class Lab:
         return ref
 
     def start_and_read(self, role: str, script: str, until: str, *,
-                       network_mode: str | None = None,
+                       network_mode: str | None = None, joined: ContainerRef | None = None,
                        timeout: float = EXEC_TIMEOUT) -> tuple[ContainerRef, str]:
         """Start a course container whose command first runs ``script``, then sleeps out
         its lifetime, and return what ``script`` printed (up to the line ``until``).
+        ``joined``: the running container ``network_mode='container:ID'`` names, as the
+        caller has just looked it up (:meth:`running_container`): not asked for again
+        (should it stop meanwhile, Docker refuses the start).
 
         Similar to ``docker run -d --network MODE IMAGE sh -c 'SCRIPT; exec sleep N'`` and
         ``docker attach``: attached before it starts, as ``docker run`` without ``-d``
@@ -509,11 +516,11 @@ class Lab:
                 with contextlib.suppress(Exception):
                     sock.close()
 
-        self._starting.hook = attach_then_start
+        self._starting.hook, self._starting.joined = attach_then_start, joined
         try:
             ref = self.start_container(role, network_mode=network_mode, command=command)
         finally:
-            self._starting.hook = None
+            self._starting.hook = self._starting.joined = None
         data, _, finished = read["out"]
         output = data.decode(errors="replace")
         marker = f"{until}\n"
