@@ -626,4 +626,5 @@ def dnat_rules(lab: Lab, server: HostModeServer) -> DnatView:
     reason = firewall.why_unreadable(pid, server.container_id)
     if reason:
         return DnatView(False, reason)
-    return dnat_for(firewall.rules("nat", "DOCKER"), (server.port, ASKED_MAPPING[1]))
+    # The host-mode server runs in the engine host's namespace: read the rules there.
+    return dnat_for(firewall.rules("nat", "DOCKER", pid), (server.port, ASKED_MAPPING[1]))

@@ -323,7 +323,8 @@ def nat_rules(lab: Lab, published: Published) -> NatView:
     if reason:
         return NatView(False, reason)
     proxies = [p.argv for p in read_proc().values() if p.name == "docker-proxy"]
-    return nat_from(firewall.rules("nat", "DOCKER"), firewall.rules("nat", "OUTPUT"),
+    host = firewall.engine_host_pid(lab)
+    return nat_from(firewall.rules("nat", "DOCKER", host), firewall.rules("nat", "OUTPUT", host),
                     published, proxies)
 
 
@@ -362,10 +363,11 @@ def loopback_guard(lab: Lab, published: Published) -> LoopbackGuard:
     reason = firewall.why_unreadable(pid, published.id)
     if reason:
         return LoopbackGuard(False, reason)
-    if not firewall.rules("nat", "DOCKER").strip():  # no iptables rules here: nat_from says why
+    host = firewall.engine_host_pid(lab)
+    if not firewall.rules("nat", "DOCKER", host).strip():  # no rules here: nat_from says why
         return LoopbackGuard(False, nat_from("", "", published, []).reason)
-    return LoopbackGuard(True, rules=loopback_guard_from(firewall.rules("raw", "PREROUTING"),
-                                                         published))
+    return LoopbackGuard(True, rules=loopback_guard_from(
+        firewall.rules("raw", "PREROUTING", host), published))
 
 
 def masquerade_from(postrouting: str, networks: list[tuple[str, str, str]]) -> tuple[
@@ -421,4 +423,5 @@ def masquerade_rules(lab: Lab, playground: Playground) -> MasqueradeView:
     asked = [(role, bridge_of(data), next((c["subnet"] for c in ipam_config(data)
                                             if c.get("subnet") and ":" not in c["subnet"]), ""))
              for role, data in nets]
-    return MasqueradeView(True, rules=masquerade_from(firewall.rules("nat", "POSTROUTING"), asked))
+    return MasqueradeView(True, rules=masquerade_from(
+        firewall.rules("nat", "POSTROUTING", firewall.engine_host_pid(lab)), asked))

@@ -200,5 +200,6 @@ def isolation_rules(lab: Lab, playground: Playground) -> IsolationView:
     if reason:
         return IsolationView(False, reason)
     bridges = {bridge_of(data): role for role, data in nets}
-    chains = [firewall.rules("filter", f"DOCKER-ISOLATION-STAGE-{n}") for n in (1, 2)]
+    host = firewall.engine_host_pid(lab)
+    chains = [firewall.rules("filter", f"DOCKER-ISOLATION-STAGE-{n}", host) for n in (1, 2)]
     return IsolationView(True, rules=isolation_from(chains, bridges))

@@ -64,14 +64,47 @@ def iptables_binary() -> str | None:
     return shutil.which("iptables") or next((p for p in _CANDIDATES if os.path.exists(p)), None)
 
 
-def rules(table: str, chain: str) -> str:
-    """``iptables -w -t TABLE -S CHAIN`` (empty when the chain does not exist)."""
+def rules(table: str, chain: str, host_pid: int = 0) -> str:
+    """``iptables -w -t TABLE -S CHAIN`` on the engine's host (empty when the chain does not exist).
+
+    Args:
+        table: ``nat``, ``raw``, ``filter`` …
+        chain: the chain to list.
+        host_pid: a process in the engine host's network namespace (a host-mode
+            container's, see :func:`container_pid`): the rules are read there, as
+            ``nsenter -t PID -n iptables …`` does, so they are the engine host's even
+            when this notebook's kernel runs in a namespace of its own. 0 reads this
+            process's own namespace.
+    """
+    if host_pid:
+        return rules_in_netns(host_pid, table, chain)
     binary = iptables_binary()
     if binary is None:
         return ""
     done = subprocess.run([binary, "-w", "-t", table, "-S", chain], capture_output=True,
                           text=True, timeout=10, check=False)
     return done.stdout
+
+
+def engine_host_pid(lab) -> int:
+    """A process in the engine host's network namespace: the session's host-mode container's.
+
+    Similar to ``docker inspect -f '{{.State.Pid}}' PROBE`` for a container run with
+    ``--network host``; :func:`rules` reads the host's iptables in that namespace.
+
+    Args:
+        lab: a live :class:`~course_helpers.core.lab.Lab` (its host probe is started
+            on first use).
+    """
+    return lab.with_host_probe(lambda probe: container_pid(lab.client, probe.id))
+
+
+def container_pid(client, container_id: str) -> int:
+    """A container's first process, as the engine host numbers it (0 when not running).
+
+    Similar to ``docker inspect -f '{{.State.Pid}}' CONTAINER``.
+    """
+    return int(client.api.inspect_container(container_id)["State"].get("Pid") or 0)
 
 
 def rules_in_netns(pid: int, table: str, chain: str) -> str:
