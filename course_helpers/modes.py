@@ -226,7 +226,11 @@ def _start_reading(lab: Lab, mode: str, network_mode: str | None = None,
         return lab.container_for_mode(mode), None
     ref, out = lab.start_and_read(mode, SNAPSHOT_SCRIPT, _END,
                                   network_mode=network_mode or mode, joined=joined)
-    return ref, parse_snapshot(out)
+    try:
+        return ref, parse_snapshot(out)
+    except BaseException:
+        lab.discard(ref)  # what it printed is unusable: nothing of this call is left
+        raise
 
 
 def _snapshot(lab: Lab, mode: str, container: ContainerRef, target: ContainerRef | None,

@@ -79,14 +79,16 @@ def test_a_session_that_raises_half_way(kit, docker_client, faults):
 
 def test_a_helper_that_fails_after_starting_a_container_removes_it(kit, docker_client, faults,
                                                                    monkeypatch):
-    def broken_read(lab, container):
+    def broken_read(*args):
         raise CommandFailed("`ip addr` failed in the container (exit 1): injected.")
 
     with Lab("test", client=docker_client, backend="live") as lab:
         faults.track(lab.session)
         before = kit.course_objects(docker_client, lab.session)
+        # Read as the container starts (parse_snapshot) or, from a spare, by exec (_read).
+        monkeypatch.setattr(modes_module, "parse_snapshot", broken_read)
         monkeypatch.setattr(modes_module, "_read", broken_read)
-        for mode in ("none", "bridge"):
+        for mode in ("none", "bridge", "container:" + lab.host_probe().name):
             with pytest.raises(CommandFailed):
                 lab.run_in_mode(mode)
             faults.inject()
