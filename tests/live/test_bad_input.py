@@ -328,7 +328,7 @@ def test_an_expired_course_container_says_so(tracked_lab, refused, docker_client
     ref = tracked_lab.start_container("short", network_mode="none")
     docker_client.api.remove_container(ref.id, force=True)  # as if its lifetime had ended
     err = refused(tracked_lab, DockerRefused, lambda: tracked_lab.exec(ref, "true"),
-                  "that course container is gone", "start a new one")
+                  "that course container is gone", "run the cell that started it again")
     assert err.status == 404
     refused(tracked_lab, BadInput, lambda: tracked_lab.run_in_mode("container", target=ref),
             "There is no container", "start it first")

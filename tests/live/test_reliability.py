@@ -222,7 +222,8 @@ def test_engine_restart_mid_session(kit, private_engine, private_client, faults)
         with pytest.raises(DockerRefused) as err:  # the restart removed it: say so
             lab.exec(ref, "true")
         assert err.value.status == 404
-        kit.assert_one_sentence(str(err.value), "engine restarted", "start a new one")
+        kit.assert_one_sentence(str(err.value), "engine restarted",
+                                "run the cell that started it again")
     assert not kit.course_objects(private_client), "the Lab left objects on the restarted engine"
 
 
