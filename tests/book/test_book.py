@@ -77,7 +77,9 @@ def _chapters() -> list[dict[str, object]]:
         figures = sum(1 for o in outputs if "image/png" in o.get("data", {}))
         # The engine, read straight from the stored banner text (not through book/build.py).
         engine = next((m.group(1) for o in outputs for m in [re.search(
-            r"Docker Engine (\S+)", "".join(o.get("text", "")))] if m), None)
+            r"^(?:LIVE|REPLAY):.*?Docker Engine (\S+)", "".join(
+                o.get("text", "") or o.get("data", {}).get("text/plain", "")),
+            re.MULTILINE)] if m), None)
         hidden = sum(1 for c in nb["cells"] if c["cell_type"] == "code"
                      and c.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
         widgets = sum(1 for o in outputs if book.WIDGET_VIEW in o.get("data", {}))
