@@ -202,7 +202,7 @@ def _inline(text: str) -> str:
 def _figure_png(snap: ModeSnapshot, mark: str = "") -> bytes:
     fig = draw_topology(snap)
     if mark:
-        fig.text(0.99, 0.01, mark, ha="right", va="bottom", fontsize=9, color=_WRONG)
+        fig.text(0.99, 0.99, mark, ha="right", va="top", fontsize=9, color=_WRONG)
     try:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=fig.dpi)  # as the notebook shows it
