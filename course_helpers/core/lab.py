@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import figures
 from ..ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
 from . import sessions
 from .engine import connect, docker_host_set, engine_address, translated
@@ -281,10 +282,14 @@ class Lab:
         self.image = self.replay_from.meta["image"]
         self.labels = sessions.labels_for(self.session)
         self.closed = False
+        meta = self.replay_from.meta
+        figures.note_recording(f"recorded on Docker Engine {meta.get('engine')} "
+                               f"({meta.get('date')})")
 
     def _init_live(self, client: docker.DockerClient, reap: bool) -> None:
         self.backend = "live"
         self.client = client
+        figures.note_recording("")  # live figures carry no mark
         self._lock = sessions.SessionLock()
         self.session = self._lock.session
         self.labels = sessions.labels_for(self.session)

@@ -59,6 +59,47 @@ if TYPE_CHECKING:
     )
 
 
+#: While a Lab replays, "recorded on Docker Engine X (DATE)": :func:`stamp` writes it in
+#: a corner of every figure; "" when live. Set by the Lab (:func:`note_recording`).
+RECORDED_ON = {"mark": ""}
+
+
+def note_recording(mark: str) -> None:
+    """Remember what the figures drawn from now on carry in a corner ("" when live).
+
+    Called by :class:`~course_helpers.Lab` when it starts, with the engine and date
+    of the run it replays (``docker version`` of that run), or "" when live.
+    """
+    RECORDED_ON["mark"] = mark
+
+
+def stamp(fig: Any, mark: str | None = None) -> None:
+    """Write ``mark`` (by default the replaying Lab's) small in ``fig``'s top-right corner.
+
+    Called once the drawing is done: the figure grows by a strip at the top, which the
+    mark sits in, so it covers nothing (axes and texts keep their size and place in
+    inches). Nothing is written live (an empty mark) or when the figure has one already.
+    Text only, drawn on the figure: its text form, which nbval compares, stays the same.
+    """
+    text = RECORDED_ON["mark"] if mark is None else mark
+    if not text or any(t.get_gid() == "recorded-mark" for t in fig.texts):
+        return
+    width, height = fig.get_size_inches()
+    strip = 0.24
+    k = height / (height + strip)
+    for ax in fig.axes:
+        x0, y0, w, h = ax.get_position().bounds
+        ax.set_position((x0, y0 * k, w, h * k))
+    for t in fig.texts:
+        if t.get_transform() == fig.transFigure:
+            x, y = t.get_position()
+            t.set_position((x, y * k))
+    fig.set_size_inches(width, height + strip)
+    fig.text(1 - 0.05 / width, 1 - strip / 2 / (height + strip), text, ha="right",
+             va="center", fontsize=6.5, color="#D55E00", gid="recorded-mark", zorder=10,
+             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#D55E00", "lw": 0.6})
+
+
 def __getattr__(name: str) -> Any:
     home = HOMES.get(name)
     if home is None:

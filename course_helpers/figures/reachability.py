@@ -14,6 +14,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..core.errors import BadInput
 from ..reach import by_address
+from . import stamp
 from .scene import FONT, OKABE_ITO, SMALL, TITLE, ellipsize, new_figure, text_width
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def reachability_matrix(names: list[str], matrix: list[list[bool | None]],
                handlelength=1.2, columnspacing=1.0)
     fig.suptitle(title, fontsize=TITLE, weight="bold", x=0.1 / fw, y=1 - 0.1 / fh,
                  ha="left", va="top")
+    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
     return fig
 
 
@@ -156,4 +158,5 @@ def draw_by_address(playground: Playground, pings: list[Ping],
                handlelength=1.6, columnspacing=1.0)
     fig.suptitle(title, fontsize=10, weight="bold", x=0.1 / width, y=1 - 0.1 / height,
                  ha="left", va="top")
+    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
     return fig

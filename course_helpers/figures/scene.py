@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..ipaddr import Interface
+from . import stamp
 
 #: The Okabe-Ito colour-blind-safe palette.
 OKABE_ITO = {
@@ -344,7 +345,10 @@ def finish(sc: Scene, name: str, ax: Axes | None = None) -> Figure:
         k = min(1.0, MAX_FIG_W / w)
         fig = new_figure(name, (w * k, h * k))
         ax = fig.add_axes((0, 0, 1, 1))
-    render(sc, ax)
+        render(sc, ax)
+        stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
+        return fig
+    render(sc, ax)  # the caller's axes: the caller's figure, the caller's mark
     return ax.figure  # type: ignore[return-value]
 
 

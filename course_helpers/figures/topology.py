@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from ..core.errors import BadInput
 from ..ipaddr import Interface
 from ..modes import MODES, ModeSnapshot
+from . import stamp
 from .scene import (
     BADGE_H,
     FONT,
@@ -273,6 +274,7 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     table.set_fontsize(FONT * k)
     table.auto_set_column_width(list(range(len(columns))))
     table.set_gid("facts")
+    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
     return fig
 
 
@@ -395,7 +397,7 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
               "master" if len(veths) <= 3 else "", gid=f"master-link:{v.name}")
         name = by_peer.get(v.index)
         box_h = cn.h + NS_TITLE + PAD
-        title = f"container {ellipsize(name, 24)}" if name else "a container (not given)"
+        title = f"container {ellipsize(name, 24)}" if name else "another program's container"
         add_namespace(sc, (cx - PAD, ry, NODE_W + 2 * PAD, box_h), title, "container",
             f"netns:{name or v.peer_index}")
         place_node(sc, cn, cx, ry + NS_TITLE)
