@@ -91,6 +91,14 @@ def wait_until(predicate, seconds: float, what: str, proc: subprocess.Popen | No
     raise HarnessError(f"{what}: no answer within {seconds}s")
 
 
+def apt_install(packages: list[str]) -> None:
+    """Install Debian packages, reading the package lists first when they are stale."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env).returncode:
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", *packages], env=env)
+
+
 # -- root file systems -------------------------------------------------------------
 
 def rootfs(suite: str) -> Path:
@@ -109,7 +117,7 @@ def rootfs(suite: str) -> Path:
         if stamp.exists() and stamp.read_text().strip() == PACKAGES:
             return target
         if not shutil.which("debootstrap"):
-            run(["apt-get", "install", "-y", "-qq", "debootstrap"])
+            apt_install(["debootstrap"])
         tmp = CACHE / f"{suite}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
@@ -285,8 +293,7 @@ class RootlessEngine(Engine):
         needed = [p for p in ("rootlesskit", "slirp4netns", "uidmap", "docker.io")
                   if run(["dpkg", "-s", p], check=False).returncode != 0]
         if needed:
-            run(["apt-get", "install", "-y", "-qq", *needed],
-                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+            apt_install(needed)
         if run(["id", "-u", self.user], check=False).returncode != 0:
             run(["useradd", "--no-create-home", "--user-group", "--shell", "/bin/sh", self.user])
         for table in ("/etc/subuid", "/etc/subgid"):
