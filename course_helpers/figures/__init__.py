@@ -73,19 +73,20 @@ def note_recording(mark: str) -> None:
     RECORDED_ON["mark"] = mark
 
 
-def stamp(fig: Any, mark: str | None = None) -> None:
+def stamp(fig: Any, mark: str | None = None, *, grow: bool = True) -> None:
     """Write ``mark`` (by default the replaying Lab's) small in ``fig``'s top-right corner.
 
-    Called once the drawing is done: the figure grows by a strip at the top, which the
-    mark sits in, so it covers nothing (axes and texts keep their size and place in
-    inches). Nothing is written live (an empty mark) or when the figure has one already.
-    Text only, drawn on the figure: its text form, which nbval compares, stays the same.
+    Called once the drawing is done. The figure grows by a strip at the top for the
+    mark, so it covers nothing (axes and texts keep their size and place in inches);
+    with ``grow=False``, for a figure whose text form shows its size (nbval compares
+    that text), the size stays and the mark sits in the corner of the drawing. Nothing
+    is written live (an empty mark) or when the figure carries a mark already.
     """
     text = RECORDED_ON["mark"] if mark is None else mark
     if not text or any(t.get_gid() == "recorded-mark" for t in fig.texts):
         return
     width, height = fig.get_size_inches()
-    strip = 0.24
+    strip = 0.24 if grow else 0.0
     k = height / (height + strip)
     for ax in fig.axes:
         x0, y0, w, h = ax.get_position().bounds
@@ -95,7 +96,7 @@ def stamp(fig: Any, mark: str | None = None) -> None:
             x, y = t.get_position()
             t.set_position((x, y * k))
     fig.set_size_inches(width, height + strip)
-    fig.text(1 - 0.05 / width, 1 - strip / 2 / (height + strip), text, ha="right",
+    fig.text(1 - 0.05 / width, 1 - max(strip, 0.24) / 2 / (height + strip), text, ha="right",
              va="center", fontsize=6.5, color="#D55E00", gid="recorded-mark", zorder=10,
              bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#D55E00", "lw": 0.6})
 

@@ -242,5 +242,5 @@ def draw_architecture(stack: EngineStack, chain: ProcessChain | None = None,
     ax.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False,
               bbox_to_anchor=(0.5, -0.03), handlelength=2.2, handleheight=1.3)
     fig.tight_layout()
-    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
+    stamp(fig, grow=False)  # in replay, "recorded on Docker Engine X (DATE)"; same size
     return fig

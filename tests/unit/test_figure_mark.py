@@ -113,3 +113,12 @@ def test_bridge_figure_names_unknown_containers_for_a_learner():
     fig = plots.bridge_with_veths(by_name(host)["docker0"], host, {"web": eth0})
     text = " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
     assert "container web" in text and "another program's container" not in text
+
+
+def test_a_figure_whose_text_shows_its_size_keeps_it():
+    fig = plt.figure(figsize=(4, 3))  # a plain Figure: its text form names its size
+    fig.add_axes((0, 0, 1, 1))
+    text = repr(fig)
+    plots.stamp(fig, "recorded on Docker Engine 1.2 (2000-01-01)", grow=False)
+    assert marks(fig) == ["recorded on Docker Engine 1.2 (2000-01-01)"]
+    assert repr(fig) == text
