@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -26,6 +25,7 @@ from typing import Any
 
 import docker
 import pytest
+from sentences import assert_one_sentence
 
 from course_helpers.core.sessions import course_selector, forget_session, lock_path, session_alive
 
@@ -52,20 +52,6 @@ def exists(client: docker.DockerClient, object_id: str) -> bool:
         except docker.errors.NotFound:
             continue
     return False
-
-
-_SENTENCE_END = re.compile(r"[.!?]\s+[A-Z]")
-
-
-def assert_one_sentence(message: str, *words: str) -> None:
-    """One line, one sentence (quoted names and code aside), ending in a full stop,
-    holding ``words`` (what went wrong and the fix)."""
-    assert "\n" not in message, f"several lines: {message!r}"
-    assert message.endswith("."), f"no full stop: {message!r}"
-    bare = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", "Q", message[:-1])
-    assert not _SENTENCE_END.search(bare), f"more than one sentence: {message!r}"
-    for word in words:
-        assert word.lower() in message.lower(), f"{word!r} missing from {message!r}"
 
 
 # -- the ledger ----------------------------------------------------------------

@@ -8,6 +8,8 @@ inherit, and then show no figures.
 import os
 
 import matplotlib
+import pytest
+from fakeengine import FakeDockerClient
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
@@ -28,3 +30,20 @@ settings.load_profile(PROFILE)
 def examples(full: int) -> int:
     """``full`` examples under the ``ci`` profile, a twentieth (at least 25) under ``dev``."""
     return full if PROFILE == "ci" else max(25, full // 20)
+
+
+@pytest.fixture
+def client() -> FakeDockerClient:
+    """One fake engine client (tests/unit/fakeengine.py), fresh for each test."""
+    return FakeDockerClient()
+
+
+@pytest.fixture
+def lab(client, tmp_path, monkeypatch):
+    """A real live :class:`Lab` on the fake client: its own lock folder, no recording."""
+    from course_helpers import Lab
+
+    monkeypatch.setenv("COURSE_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.delenv("COURSE_RECORD_DIR", raising=False)
+    with Lab("99_test", client=client, backend="live", reap=False) as session:
+        yield session

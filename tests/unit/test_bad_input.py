@@ -7,38 +7,11 @@ Lab's own set-up. (Bad input that Docker itself judges stays in tests/live.)
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from fakeengine import FakeDockerClient
+from sentences import assert_one_sentence
 
 from course_helpers import Lab, parse_ip_addr
 from course_helpers.core.errors import BadInput, CourseError, ParseError
-
-_SENTENCE_END = re.compile(r"[.!?]\s+[A-Z]")
-
-
-def assert_one_sentence(message: str, *words: str) -> None:
-    """One line, one sentence (quoted names and code aside), ending in a full stop,
-    holding ``words`` (what went wrong and the fix)."""
-    assert "\n" not in message, f"several lines: {message!r}"
-    assert message.endswith("."), f"no full stop: {message!r}"
-    bare = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", "Q", message[:-1])
-    assert not _SENTENCE_END.search(bare), f"more than one sentence: {message!r}"
-    for word in words:
-        assert word.lower() in message.lower(), f"{word!r} missing from {message!r}"
-
-
-@pytest.fixture
-def client() -> FakeDockerClient:
-    return FakeDockerClient()
-
-
-@pytest.fixture
-def lab(client, tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_LOCK_DIR", str(tmp_path / "locks"))
-    with Lab("test", client=client, backend="live", reap=False) as lab:
-        yield lab
 
 
 @pytest.fixture

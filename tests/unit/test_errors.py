@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pickle
 import queue
-import re
 
 import docker
 import pytest
 import requests
 import urllib3
+from sentences import assert_one_sentence
 
 from course_helpers.core import engine
 from course_helpers.core.errors import (
@@ -25,14 +25,6 @@ from course_helpers.core.errors import (
     one_line,
 )
 from course_helpers.core.replay import error_class
-
-
-def assert_one_sentence(message: str, *words: str) -> None:
-    assert "\n" not in message and message.endswith("."), message
-    bare = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", "Q", message[:-1])
-    assert not re.search(r"[.!?]\s+[A-Z]", bare), f"more than one sentence: {message!r}"
-    for word in words:
-        assert word.lower() in message.lower(), f"{word!r} missing from {message!r}"
 
 
 def api_error(status: int, explanation: str) -> docker.errors.APIError:

@@ -7,26 +7,12 @@ import json
 import pytest
 from fakeengine import FakeDockerClient
 
-from course_helpers import Lab
 from course_helpers.core.errors import BadInput, CommandFailed, DockerRefused
 from course_helpers.core.options import MEM_LIMIT, PIDS_LIMIT
 from course_helpers.core.replay import Recording
 from course_helpers.core.sessions import LABEL_COURSE, LABEL_SESSION
 from course_helpers.modes import run_in_mode
 from course_helpers.networks import attempt_removal, try_remove_network
-
-
-@pytest.fixture
-def client() -> FakeDockerClient:
-    return FakeDockerClient()
-
-
-@pytest.fixture
-def lab(client, tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.delenv("COURSE_RECORD_DIR", raising=False)
-    with Lab("99_test", client=client, backend="live", reap=False) as lab:
-        yield lab
 
 
 def created(client: FakeDockerClient) -> list[str]:
