@@ -346,7 +346,7 @@ def dns_server(lab: Lab, member: Member) -> DnsServerView:
         the engine's host.
     """
     with translated(f"inspect {member.name}"):
-        pid = int(lab.client.api.inspect_container(member.id)["State"].get("Pid") or 0)
+        pid = firewall.container_pid(lab.client, member.id)
     if not firewall.runs_on_engine_host(pid, member.id):
         return DnsServerView(member.role, False, reason=(
             "this notebook does not run on the engine's host (Docker Desktop, a remote engine, "

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .core.engine import translated
 from .core.errors import BadInput, CourseError
 from .core.replay import recorded, replayable
 from .ipaddr import (
@@ -625,9 +624,7 @@ def dnat_rules(lab: Lab, server: HostModeServer) -> DnatView:
     """
     from .core import firewall
 
-    with translated(f"inspect {server.container}"):
-        pid = int(lab.client.api.inspect_container(server.container_id)["State"].get("Pid") or 0)
-    reason = firewall.why_unreadable(pid, server.container_id)
+    pid, reason = firewall.readable_from(lab, server.container_id, server.container)
     if reason:
         return DnatView(False, reason)
     # The host-mode server runs in the engine host's namespace: read the rules there.

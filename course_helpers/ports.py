@@ -317,9 +317,7 @@ def nat_rules(lab: Lab, published: Published) -> NatView:
         The view; ``readable=False`` with the reason when this notebook is not
         root on the engine's host (Docker Desktop, a remote or rootless engine).
     """
-    with translated(f"inspect {published.name}"):
-        pid = int(lab.client.api.inspect_container(published.id)["State"].get("Pid") or 0)
-    reason = firewall.why_unreadable(pid, published.id)
+    _, reason = firewall.readable_from(lab, published.id, published.name)
     if reason:
         return NatView(False, reason)
     proxies = [p.argv for p in read_proc().values() if p.name == "docker-proxy"]
@@ -358,9 +356,7 @@ def loopback_guard(lab: Lab, published: Published) -> LoopbackGuard:
         The view; ``readable=False`` with the reason when this notebook is not root on
         the engine's host, or the engine keeps no iptables rules here.
     """
-    with translated(f"inspect {published.name}"):
-        pid = int(lab.client.api.inspect_container(published.id)["State"].get("Pid") or 0)
-    reason = firewall.why_unreadable(pid, published.id)
+    _, reason = firewall.readable_from(lab, published.id, published.name)
     if reason:
         return LoopbackGuard(False, reason)
     host = firewall.engine_host_pid(lab)
@@ -413,7 +409,7 @@ def masquerade_rules(lab: Lab, playground: Playground) -> MasqueradeView:
     """
     first = playground.members[0]
     with translated("inspect the networks"):
-        pid = int(lab.client.api.inspect_container(first.id)["State"].get("Pid") or 0)
+        pid = firewall.container_pid(lab.client, first.id)
         nets = [(DEFAULT_BRIDGE, lab.client.api.inspect_network(DEFAULT_BRIDGE))]
         nets += [(role, lab.client.api.inspect_network(ref.id))
                  for role, ref in playground.networks]

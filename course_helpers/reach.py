@@ -193,7 +193,7 @@ def isolation_rules(lab: Lab, playground: Playground) -> IsolationView:
     """
     first = playground.members[0]
     with translated("inspect the playground's networks"):
-        pid = int(lab.client.api.inspect_container(first.id)["State"].get("Pid") or 0)
+        pid = firewall.container_pid(lab.client, first.id)
         nets = [(role, lab.client.api.inspect_network(ref.id)) for role, ref in playground.networks]
         nets.append(("bridge", lab.client.api.inspect_network("bridge")))
     reason = firewall.why_unreadable(pid, first.id)

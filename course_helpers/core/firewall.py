@@ -47,6 +47,18 @@ def runs_on_engine_host(container_pid: int, container_id: str) -> bool:
     return bool(container_pid) and container_id in container_traces(container_pid)
 
 
+def readable_from(lab, container_id: str, name: str) -> tuple[int, str]:
+    """A course container's first process and why the host's rules cannot be read from
+    here (``""`` when they can). Similar to ``docker inspect -f '{{.State.Pid}}' NAME``,
+    then :func:`why_unreadable`.
+    """
+    from .engine import translated
+
+    with translated(f"inspect {name}"):
+        pid = container_pid(lab.client, container_id)
+    return pid, why_unreadable(pid, container_id)
+
+
 def why_unreadable(container_pid: int, container_id: str) -> str:
     """Why the host's iptables cannot be read from here, or ``""`` when they can."""
     if not runs_on_engine_host(container_pid, container_id):
