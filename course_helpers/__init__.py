@@ -7,9 +7,6 @@ the ``docker`` command it mirrors. The machinery lives in :mod:`course_helpers.c
 every drawing in :mod:`course_helpers.figures`.
 """
 
-import importlib
-import sys
-
 from .core.engine import connect
 from .core.errors import (
     BadInput,
@@ -23,12 +20,6 @@ from .core.errors import (
 )
 from .core.lab import Lab
 from .ipaddr import Address, Interface, parse_ip_addr
-
-#: Former homes of core modules, still importable (``course_helpers.replay``) for code
-#: outside the package that has not moved to ``course_helpers.core.replay`` yet.
-COMPATIBLE = ("engine", "errors", "sessions", "replay", "record")
-for _name in COMPATIBLE:
-    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f".core.{_name}", __name__)
 
 __all__ = [
     "Address",

@@ -6,7 +6,7 @@ exactly those (by full id) when it closes: on ``with`` exit, on an exception,
 and at interpreter exit. It never touches anything it did not create.
 
 Every method that asks the engine something returns plain data (strings,
-dataclasses) and is wrapped in :func:`~course_helpers.replay.recorded`, so a
+dataclasses) and is wrapped in :func:`~course_helpers.core.replay.recorded`, so a
 replaying Lab (no engine: Binder) serves the same API from recordings.
 """
 
@@ -174,7 +174,7 @@ class Lab:
         chapter: the notebook's name (``"03_network_modes"``); selects the
             recording a replaying Lab serves and the file a recording Lab writes.
         client: a connected client (live only); by default
-            :func:`course_helpers.engine.connect`.
+            :func:`course_helpers.core.engine.connect`.
         backend: ``live``, ``replay`` or ``auto`` (the default, from
             ``COURSE_BACKEND``): live when an engine answers, replay otherwise.
         lifetime: seconds before a course container is killed and removed, whatever
@@ -305,7 +305,7 @@ class Lab:
             raise
 
     def _reap(self) -> None:
-        """Remove what dead sessions left (see :mod:`course_helpers.sessions`)."""
+        """Remove what dead sessions left (see :mod:`course_helpers.core.sessions`)."""
         orphans = sessions.find_orphans(self.client)
         self.reaped = sessions.remove_orphans(self.client, orphans, failures=self.reap_failures)
 

@@ -303,7 +303,7 @@ def recorded(fn: Callable[..., T] | None = None, *, any_args: bool = False,
     both backends instead of "no recorded answer".
 
     Args:
-        fn: a method of :class:`~course_helpers.lab.Lab` (or a function whose
+        fn: a method of :class:`~course_helpers.core.lab.Lab` (or a function whose
             first argument is a Lab).
         any_args: in replay, a call with unrecorded arguments may be answered
             by a recorded call with other arguments (e.g. ``docker info``).
@@ -424,7 +424,7 @@ class NoEngine:
         raise NotRecorded(
             f"`lab.client.{name}` needs a live Docker engine and this is a replay of a "
             "recorded run: wrap the code that asks the engine in "
-            "`course_helpers.replay.recorded`, or run it where an engine answers."
+            "`course_helpers.core.replay.recorded`, or run it where an engine answers."
         )
 
     def __bool__(self) -> bool:

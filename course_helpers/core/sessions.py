@@ -1,7 +1,7 @@
 """Course sessions: labels that mark what a session made, and the reaper.
 
 Introduced in chapter 00 (setup). Every container and network a
-:class:`~course_helpers.lab.Lab` creates carries :data:`LABEL_COURSE` and
+:class:`~course_helpers.core.lab.Lab` creates carries :data:`LABEL_COURSE` and
 :data:`LABEL_SESSION`. A live session holds an ``flock`` on its lock file; the
 kernel drops that lock when the process dies, even by SIGKILL, so the reaper
 can tell a dead session's leftovers from a live one's. Similar to

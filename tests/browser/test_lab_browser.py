@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
-from course_helpers.replay import recording_dir
+from course_helpers.core.replay import recording_dir
 
 pytestmark = pytest.mark.browser
 
