@@ -63,7 +63,7 @@ def figure_cells(nb: dict) -> list[int]:
 
 def error_names() -> list[str]:
     """The course's own error class names (shown as ``Name: sentence``, without traceback)."""
-    from course_helpers import errors
+    from course_helpers.core import errors
 
     names = {
         obj.__name__ for obj in vars(errors).values()
