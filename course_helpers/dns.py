@@ -30,7 +30,8 @@ from .core.procfs import read_proc
 from .core.replay import recorded, replayable
 
 if TYPE_CHECKING:
-    from .core.lab import ContainerRef, Lab
+    from .core.lab import Lab
+    from .core.refs import ContainerRef
     from .playground import Member
 
 #: Where Docker's embedded DNS server answers inside a container on a user-defined network.

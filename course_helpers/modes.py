@@ -23,7 +23,8 @@ from .ipaddr import (
 )
 
 if TYPE_CHECKING:
-    from .core.lab import ContainerRef, Lab
+    from .core.lab import Lab
+    from .core.refs import ContainerRef
 
 MODES = ("bridge", "host", "none", "container")
 _MARK = "--- course:ip-addr ---"

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from .core import sessions
 from .core.engine import translated
 from .core.errors import BadInput, CommandFailed, CourseError
-from .core.lab import NetworkRef
 from .core.options import DEFAULT_NETWORKS, check_network_ref
+from .core.refs import NetworkRef
 from .core.replay import recorded, replayable
 from .ipaddr import Interface, by_index
 

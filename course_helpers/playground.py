@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .core.engine import translated
 from .core.errors import BadInput
-from .core.lab import NetworkRef
+from .core.refs import NetworkRef
 from .core.replay import recorded, replayable
 
 if TYPE_CHECKING:

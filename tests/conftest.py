@@ -13,6 +13,27 @@ os.environ.pop("MPLBACKEND", None)
 os.environ.setdefault("COURSE_NO_PULL", "1")
 
 
+def pytest_configure(config):
+    """Stop nbval's kernels the way JupyterLab does, so the run checks what a learner gets.
+
+    nbval kills each notebook's kernel (``shutdown_kernel(now=True)``: SIGKILL); JupyterLab's
+    Restart and Shut Down ask the kernel to exit, and the kernel's exit ends the chapter's
+    session (the chapters do not close their Lab: a learner's exercises go on after Run All).
+    Asked the same way here, the leak check below proves that a kernel's exit leaves nothing.
+    """
+    try:
+        from nbval.kernel import RunningKernel
+    except ImportError:  # a run without nbval
+        return
+
+    def stop(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=False)
+        del self.km
+
+    RunningKernel.stop = stop
+
+
 def _course_objects(client) -> dict[str, str]:
     from course_helpers.core.sessions import COURSE_VALUE, LABEL_COURSE, LABEL_SESSION
 

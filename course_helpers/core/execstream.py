@@ -5,7 +5,9 @@ Introduced in chapter 00 (setup): ``lab.exec`` reads every command's output thro
 
 from __future__ import annotations
 
+import contextlib
 import select
+import socket
 import time
 from typing import Any
 
@@ -56,3 +58,20 @@ def read_exec_stream(sock: Any, *, deadline: float, limit: int,
             del pending[:8 + size]
         if until is not None and until in out:
             return bytes(out), cut, True
+
+
+def read_and_close(sock: Any, *, deadline: float, limit: int,
+                   until: bytes | None = None) -> tuple[bytes, bool, bool]:
+    """:func:`read_exec_stream` on the SDK's socket (or its raw socket), then close it.
+
+    Similar to what ``docker exec`` and ``docker attach`` do when the command ends or
+    you detach: the connection is shut down both ways and closed, even when reading failed.
+    """
+    raw = getattr(sock, "_sock", sock)
+    try:
+        return read_exec_stream(raw, deadline=deadline, limit=limit, until=until)
+    finally:
+        with contextlib.suppress(Exception):
+            raw.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            sock.close()

@@ -19,19 +19,18 @@ import itertools
 import os
 import platform
 import re
-import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import figures
 from ..ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
 from . import sessions
-from .engine import connect, docker_host_set, engine_address, translated
+from .display import Banner, SessionSummary, closed_sentence
+from .engine import connect, docker_host_set, translated
 from .errors import (
     BadInput,
     CommandFailed,
@@ -42,7 +41,7 @@ from .errors import (
     as_clause,
     shorten,
 )
-from .execstream import read_exec_stream
+from .execstream import read_and_close
 from .image import ensure_image
 from .options import (
     DEFAULT_LIFETIME,
@@ -61,6 +60,7 @@ from .options import (
     container_request,
     self_join_sentence,
 )
+from .refs import ContainerRef, NetworkRef, describe_ref, ref_id
 from .replay import (
     RECORDINGS,
     NoEngine,
@@ -68,9 +68,9 @@ from .replay import (
     backend_choice,
     recorded,
     recording_dir,
-    replayable,
 )
 from .spares import WARMABLE, Spares
+from .teardown import remove_side_by_side
 
 if TYPE_CHECKING:  # imported on first use: a replaying Lab never needs the SDK
     import docker
@@ -100,71 +100,6 @@ def _close_open_labs() -> None:
     for lab in list(_open_labs):
         with contextlib.suppress(Exception):
             lab.close()
-
-
-@replayable
-@dataclass(frozen=True)
-class ContainerRef:
-    """A course container: its name and full id. Similar to a line of ``docker ps``."""
-
-    name: str
-    id: str
-
-    @property
-    def short_id(self) -> str:
-        """The 12-character id the CLI shows."""
-        return self.id[:12]
-
-
-@replayable
-@dataclass(frozen=True)
-class NetworkRef:
-    """A course network: its name and full id. Similar to a line of ``docker network ls``."""
-
-    name: str
-    id: str
-
-
-@dataclass(frozen=True)
-class Banner:
-    """A chapter's LIVE or REPLAY banner: a coloured box in JupyterLab, one line as text."""
-
-    line: str
-    live: bool
-
-    def __repr__(self) -> str:
-        return self.line
-
-    def _repr_html_(self) -> str:
-        import html
-
-        colour, tint = ("#009E73", "#e6f5f0") if self.live else ("#D55E00", "#fbece3")
-        what = ("the outputs below come from this engine, as of this date; run the cells to "
-                "see your own" if self.live else
-                "the outputs below are a recording of that run, not your machine; with Docker "
-                "installed, make lab runs the course live")
-        return (f"<div class='dnc-banner dnc-banner-{'live' if self.live else 'replay'}' "
-                f"style='border-left:6px solid {colour};background:{tint};padding:6px 10px'>"
-                f"<b style='color:{colour}'>{html.escape(self.line.split(':')[0])}</b>"
-                f"{html.escape(self.line[len(self.line.split(':')[0]):])}<br>"
-                f"<small>{html.escape(what)}</small></div>")
-
-
-def closed_sentence() -> str:
-    """What a closed Lab answers: why it is closed, and how to go on."""
-    return ("This Lab is closed: lab.close() (the notebook's last cell) ended its session and "
-            "removed its containers; to go on, create a new one by restarting the kernel and "
-            "running the cells above this one (Kernel > Restart Kernel and Run up to Selected "
-            "Cell).")
-
-
-def _ref_id(obj: Any) -> str:
-    return obj if isinstance(obj, str) else obj.id
-
-
-def _describe_ref(obj: Any) -> str:
-    return getattr(obj, "name", None) or str(obj)[:12]
-
 
 
 class Lab:
@@ -342,12 +277,13 @@ class Lab:
         return self.backend == "live"
 
     def describe(self) -> str:
-        """One line: LIVE with engine and host, or REPLAY with what was recorded where and when."""
+        """One line: LIVE with the engine and the date, or REPLAY with what was recorded when."""
         if self.is_live:
             with translated("ask for the engine's version"):
                 version = self.client.version()
-            return (f"LIVE: Docker Engine {version.get('Version')} at {engine_address()} "
-                    f"on {platform.node()} ({_dt.date.today().isoformat()})")
+            where = f"{version.get('Os', 'linux')} {version.get('KernelVersion', '')}".strip()
+            return (f"LIVE: Docker Engine {version.get('Version')} ({where}), "
+                    f"run on {_dt.date.today().isoformat()}")
         meta = self.replay_from.meta
         return (f"REPLAY: not using a Docker engine; showing a run recorded with Docker Engine "
                 f"{meta.get('engine')} on {meta.get('os')} ({meta.get('date')})")
@@ -396,6 +332,19 @@ class Lab:
         """
         if self.closed:
             raise BadInput(closed_sentence())
+
+    def summary(self) -> SessionSummary:
+        """What this session still holds, and what ends it: a chapter's last cell.
+
+        Similar to ``docker ps --filter label=…session=ID`` (from the session's own
+        bookkeeping: no request to the engine).
+        """
+        spares = self._spares.waiting()
+        with self._mutex:
+            containers = len([c for c in self._containers if c not in spares])
+            networks = len(self._networks)
+        return SessionSummary(live=self.is_live, closed=self.closed, containers=containers,
+                              networks=networks, lifetime=self.lifetime)
 
     # -- containers ----------------------------------------------------------
     @recorded(check=check_start)
@@ -509,17 +458,13 @@ class Lab:
         def attach_then_start(ref: ContainerRef) -> None:
             api = self.client.api
             sock = api.attach_socket(ref.id, params={"stdout": 1, "stderr": 1, "stream": 1})
-            raw = getattr(sock, "_sock", sock)
             try:
                 api.start(ref.id)
-                read["out"] = read_exec_stream(raw, deadline=time.monotonic() + timeout,
-                                               limit=EXEC_OUTPUT_LIMIT,
-                                               until=f"{until}\n".encode())
-            finally:
-                with contextlib.suppress(Exception):
-                    raw.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(Exception):
-                    sock.close()
+            except BaseException:
+                read_and_close(sock, deadline=0, limit=0)
+                raise
+            read["out"] = read_and_close(sock, deadline=time.monotonic() + timeout,
+                                         limit=EXEC_OUTPUT_LIMIT, until=f"{until}\n".encode())
 
         self._starting.hook, self._starting.joined = attach_then_start, joined
         try:
@@ -587,7 +532,7 @@ class Lab:
         cid = check_container_ref(container)
         if cid not in self._containers:
             raise BadInput(
-                f"Container {_describe_ref(container)} was not created by this Lab, so the "
+                f"Container {describe_ref(container)} was not created by this Lab, so the "
                 "course will not remove it: use `docker rm` yourself if you mean to."
             )
         sessions.remove_container(self.client, cid, self._containers[cid])
@@ -622,21 +567,14 @@ class Lab:
         limit = EXEC_TIMEOUT if timeout is None else timeout
         shown = " ".join(cmd)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        where = shorten(_describe_ref(container), 70).strip("'\"")
+        where = shorten(describe_ref(container), 70).strip("'\"")
         deadline = time.monotonic() + limit
         try:
             with translated(f"run `{shown}` in {where}"):
                 exec_id = self.client.api.exec_create(ref, cmd)["Id"]
                 sock = self.client.api.exec_start(exec_id, socket=True)
-                raw = getattr(sock, "_sock", sock)
-                try:
-                    data, cut, finished = read_exec_stream(raw, deadline=deadline,
-                                                           limit=EXEC_OUTPUT_LIMIT)
-                finally:
-                    with contextlib.suppress(Exception):
-                        raw.shutdown(socket.SHUT_RDWR)
-                    with contextlib.suppress(Exception):
-                        sock.close()
+                data, cut, finished = read_and_close(sock, deadline=deadline,
+                                                     limit=EXEC_OUTPUT_LIMIT)
                 output = data.decode(errors="replace")
                 if not finished:
                     raise CommandTimedOut(
@@ -767,10 +705,10 @@ class Lab:
         Docker's own refusals (active endpoints …) come back as :class:`DockerRefused`.
         """
         check_network_ref(self, network)
-        nid = _ref_id(network)
+        nid = ref_id(network)
         if nid not in self._networks:
             raise BadInput(
-                f"Network {_describe_ref(network)} was not created by this Lab, so the "
+                f"Network {describe_ref(network)} was not created by this Lab, so the "
                 "course will not remove it: use `docker network rm` yourself if you mean to."
             )
         sessions.remove_network(self.client, nid, self._networks[nid])
@@ -882,33 +820,10 @@ class Lab:
     def _remove_all(self, deadline: float) -> None:
         """Remove containers (side by side), then networks, until ``deadline``; stop at the
         first sign that the engine has gone away."""
-        gone = threading.Event()
-
-        def remove(cid: str) -> None:
-            if gone.is_set() or time.monotonic() > deadline:
-                return
-            try:
-                self.remove_container(cid)
-            except EngineUnavailable:
-                gone.set()
-            except Exception:  # noqa: BLE001 - refused: the reaper tries again later
-                return
-
-        ids = list(reversed(self._containers))
-        threads = []
-        try:
-            for cid in ids:
-                thread = threading.Thread(target=remove, args=(cid,), daemon=True,
-                                          name="dnc-close")
-                thread.start()
-                threads.append(thread)
-        except RuntimeError:  # at interpreter exit no new threads start: one by one
-            for cid in ids[len(threads):]:
-                remove(cid)
-        for thread in threads:  # daemon threads: a stuck one never holds up exit
-            thread.join(max(0.0, deadline - time.monotonic()))
+        gone = remove_side_by_side(list(reversed(self._containers)), self.remove_container,
+                                   deadline)
         for nid in list(reversed(self._networks)):
-            if gone.is_set() or time.monotonic() > deadline:
+            if gone or time.monotonic() > deadline:
                 return
             try:
                 sessions.remove_network(self.client, nid, self._networks[nid])

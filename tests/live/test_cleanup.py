@@ -19,7 +19,7 @@ import pytest
 from course_helpers import Lab
 from course_helpers import modes as modes_module
 from course_helpers.core.errors import CommandFailed
-from course_helpers.core.lab import ContainerRef
+from course_helpers.core.refs import ContainerRef
 from course_helpers.core.sessions import SessionLock, labels_for, lock_path, session_alive
 from course_helpers.modes import run_all_modes
 

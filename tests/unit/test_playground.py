@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course_helpers.core.errors import BadInput
-from course_helpers.core.lab import NetworkRef
+from course_helpers.core.refs import NetworkRef
 from course_helpers.core.replay import decode, encode
 from course_helpers.playground import LAYOUT, Member, Playground, addresses_from, cli_lines
 

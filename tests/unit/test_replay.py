@@ -18,8 +18,8 @@ import pytest
 from course_helpers import Lab, modes, networks, parse_ip_addr
 from course_helpers.core import lab as lab_module
 from course_helpers.core.errors import BadInput, CommandFailed, DockerRefused, EngineUnavailable
-from course_helpers.core.lab import ContainerRef, NetworkRef
 from course_helpers.core.record import compare, stale_message, structure
+from course_helpers.core.refs import ContainerRef, NetworkRef
 from course_helpers.core.replay import (
     NoEngine,
     NotRecorded,
