@@ -62,10 +62,12 @@ def docker_client():
     client.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def no_leaks(request):
-    """After the whole run: no course object left by a session that has ended."""
-    yield
+def pytest_sessionfinish(session, exitstatus):
+    """After the whole run: no course object left by a session that has ended.
+
+    A hook, not a fixture: nbval's notebook cells are not functions, and fixtures never
+    run for them. A leak fails the run (exit status 1) and names the objects.
+    """
     from course_helpers.core.engine import connect
     from course_helpers.core.errors import EngineUnavailable
     from course_helpers.core.sessions import session_alive
@@ -74,9 +76,17 @@ def no_leaks(request):
         client = connect()
     except EngineUnavailable:
         return  # unit-only runs on a machine without an engine
-    leaked = {oid: s for oid, s in _course_objects(client).items() if not session_alive(s)}
-    client.close()
-    assert not leaked, f"course objects leaked by ended sessions: {sorted(leaked)}"
+    try:
+        leaked = {oid: s for oid, s in _course_objects(client).items() if not session_alive(s)}
+    finally:
+        client.close()
+    if leaked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        line = f"course objects leaked by ended sessions: {sorted(leaked)}"
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"LEAK CHECK FAILED: {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
