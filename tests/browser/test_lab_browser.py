@@ -370,12 +370,11 @@ def check_explorer(nb: NotebookPage) -> None:
 
 
 def check_explorer_after_run_all(nb: NotebookPage) -> None:
-    """Run All ended the session (lab.close()): the explorer still joins a container it offers,
-    never the course's host probe; in replay its answer says it was recorded."""
+    """After Run All (the chapter's session still open): the explorer joins a container it
+    offers, never the course's host probe; in replay its answer says it was recorded."""
     explorer = nb.panel.locator(".dnc-explorer").first
     area = nb.output_area(".dnc-explorer")
     with nb.state("explorer-container-own", area):
-        # Run All ended the session (lab.close()); the explorer joins a container it offers.
         def first_offered(explorer: Locator) -> str:
             offered = explorer.locator(".dnc-target datalist option").evaluate_all(
                 "os => os.map(o => o.value)")
@@ -389,45 +388,100 @@ def check_explorer_after_run_all(nb: NotebookPage) -> None:
         status = explorer.locator(".dnc-status").first.inner_text()
         if nb.server.name == "replay":
             assert "recorded on Docker Engine" in status, f"replay result unmarked: {status!r}"
+            return
+    with nb.state("explorer-container-expired", area):
+        # The explorer's own bridge container (from check_explorer) ends as its lifetime
+        # would end it: killed, then removed by Docker (--rm). Joining it again must give a
+        # new container in its place, said in the status line, not an error.
+        own = expire_explorer_container(explorer)
+        names = run_explorer(nb, explorer, "container", lambda _: own)
+        assert "lo" in names and len(names) > 1, f"container mode lists {names}"
+        status = explorer.locator(".dnc-status").first.inner_text()
+        assert f"{own} had expired, so a new container took its place" in status, status
+        offered = explorer.locator(".dnc-target datalist option").evaluate_all(
+            "os => os.map(o => o.value)")
+        assert own not in offered, f"the expired {own} is still offered: {offered}"
+
+
+def expire_explorer_container(explorer: Locator) -> str:
+    """Kill and remove the explorer's own bridge container (a course container, by label)
+    the way its lifetime would; return its name."""
+    from docker import errors as docker_errors
+
+    from course_helpers.core.engine import connect
+    from course_helpers.core.sessions import LABEL_COURSE
+
+    offered = explorer.locator(".dnc-target datalist option").evaluate_all(
+        "os => os.map(o => o.value)")
+    own = next((name for name in offered if re.search(r"-bridge-\d+$", name)), None)
+    assert own, f"the explorer's own bridge container is not offered: {offered}"
+    client = connect()
+    try:
+        info = client.api.inspect_container(own)
+        assert LABEL_COURSE in (info["Config"]["Labels"] or {}), f"{own} is not a course container"
+        client.api.kill(info["Id"])  # AutoRemove: Docker removes it once it has stopped
+        with contextlib.suppress(docker_errors.NotFound):  # already gone: nothing to wait for
+            client.api.wait(info["Id"], condition="removed", timeout=30)
+    finally:
+        client.close()
+    return own
 
 
 # -- the exercises, as a learner answers them after Run All ------------------------------------
-#: Chapter 03's first exercise: (state, what the learner types, how the check answers).
-EXERCISE_TRIES = [
-    ("none", "answer_1 = None", "answer_1: not answered yet"),
-    ("wrong", 'answer_1 = "lo"', "answer_1: not yet. Hint: look for the host interface"),
-    ("wrong-type", "answer_1 = next(i for i in host.interfaces if i.index == eth0.peer_index)",
-     "answer_1: not yet. Hint: the right one, but the whole object"),
-    ("right", "answer_1 = next(i.name for i in host.interfaces if i.index == eth0.peer_index)",
-     "answer_1: correct."),
-]
+#: Chapter 03's exercises: (state, what the learner types, how the check answers). The second
+#: runs `docker exec` in a container the chapter started: after Run All the session is still
+#: open (the chapter ends with lab.summary(), not lab.close()), so that works too.
+EXERCISE_TRIES = {
+    "answer_1": [
+        ("none", "answer_1 = None", "answer_1: not answered yet"),
+        ("wrong", 'answer_1 = "lo"', "answer_1: not yet. Hint: look for the host interface"),
+        ("wrong-type",
+         "answer_1 = next(i for i in host.interfaces if i.index == eth0.peer_index)",
+         "answer_1: not yet. Hint: the right one, but the whole object"),
+        ("right",
+         "answer_1 = next(i.name for i in host.interfaces if i.index == eth0.peer_index)",
+         "answer_1: correct."),
+    ],
+    "answer_2": [
+        ("none", "answer_2 = None", "answer_2: not answered yet"),
+        ("wrong", 'answer_2 = "localhost"', "answer_2: not yet. Hint: run the command"),
+        ("wrong-type", 'answer_2 = [lab.exec(joined.container, "hostname").strip()]',
+         "answer_2: not yet. Hint: run the command"),
+        ("right", 'answer_2 = lab.exec(joined.container, "hostname").strip()',
+         "answer_2: correct."),
+    ],
+}
+#: What each exercise's solution button shows (a piece of its code).
+SOLUTION_SHOWS = {"answer_1": "eth0.peer_index", "answer_2": "lab.exec(joined.container"}
 
 
 def check_exercises(nb: NotebookPage) -> None:
-    """After Run All: each exercise state answered, then the solution button shows code."""
-    index = nb.cells.evaluate_all(
-        """cells => cells.findIndex(c => (c.querySelector('.cm-content')?.textContent || '')
-                                           .trim().startsWith('answer_1 = None'))""")
-    assert index >= 0, "no cell holds answer_1 = None"
-    answer, check = nb.cells.nth(index), nb.cells.nth(index + 1)
-    with nb.state("exercise-after-run-all", check):
-        expect(check.locator(".jp-OutputArea-output").first).to_contain_text(
-            "answer_1: not answered yet")
-        assert "host_peer" not in check.inner_text(), "the check cell shows the answer"
-    for state, typed, said in EXERCISE_TRIES:
-        with nb.state(f"exercise-{state}", check):
-            answer.locator(".cm-content").first.click()
-            nb.page.keyboard.press("Control+A")
-            nb.page.keyboard.insert_text(typed)
-            nb.page.keyboard.press("Shift+Enter")  # runs the answer, selects the check cell
-            nb.page.keyboard.press("Shift+Enter")  # runs the check
+    """After Run All: each exercise in each state, then its solution button shows code."""
+    for variable, tries in EXERCISE_TRIES.items():
+        index = nb.cells.evaluate_all(
+            """(cells, start) => cells.findIndex(
+                   c => (c.querySelector('.cm-content')?.textContent || '').trim()
+                            .startsWith(start))""", f"{variable} = None")
+        assert index >= 0, f"no cell holds {variable} = None"
+        answer, check = nb.cells.nth(index), nb.cells.nth(index + 1)
+        with nb.state(f"{variable}-after-run-all", check):
             expect(check.locator(".jp-OutputArea-output").first).to_contain_text(
-                said, timeout=WIDGET_TIMEOUT)
-    with nb.state("exercise-solution", check):
-        code = check.locator(".dnc-solution-code")
-        expect(code).to_have_count(0)
-        check.locator(".dnc-solution-show").first.click()
-        expect(code.first).to_contain_text("eth0.peer_index", timeout=WIDGET_TIMEOUT)
+                f"{variable}: not answered yet")
+            assert "host_peer" not in check.inner_text(), "the check cell shows the answer"
+        for state, typed, said in tries:
+            with nb.state(f"{variable}-{state}", check):
+                answer.locator(".cm-content").first.click()
+                nb.page.keyboard.press("Control+A")
+                nb.page.keyboard.insert_text(typed)
+                nb.page.keyboard.press("Shift+Enter")  # runs the answer, selects the check
+                nb.page.keyboard.press("Shift+Enter")  # runs the check
+                expect(check.locator(".jp-OutputArea-output").first).to_contain_text(
+                    said, timeout=WIDGET_TIMEOUT)
+        with nb.state(f"{variable}-solution", check):
+            code = check.locator(".dnc-solution-code")
+            expect(code).to_have_count(0)
+            check.locator(".dnc-solution-show").first.click()
+            expect(code.first).to_contain_text(SOLUTION_SHOWS[variable], timeout=WIDGET_TIMEOUT)
 
 
 # -- a quiz ---------------------------------------------------------------------------------------
