@@ -36,6 +36,7 @@ from .scene import (
     NS_TITLE,
     PAD,
     SMALL,
+    Node,
     Scene,
     add_badge,
     add_grid,
@@ -279,6 +280,20 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
 
 
 # -- chapter 01: the host's interfaces by kind ---------------------------------
+#: How much larger than full size the host map is drawn: its smallest text (the
+#: Docker tag, 0.9 x SMALL points) is then 10 px high at matplotlib's 100 dpi.
+MAP_SCALE = 1.25
+#: The host map's widest (inches; 900 px at 100 dpi, less than a notebook's output
+#: area in a 1400 px window), so a notebook never shows it scaled down.
+MAP_MAX_W = 9.0
+#: A group draws at most this many interfaces one by one; past it, one box counts the rest.
+FEW = 3
+#: At most this many bridges are drawn one by one (more when the course's veths need them).
+MAP_BRIDGES = 4
+_ROW1 = ("loopback", "nic", "virtual")
+VETH_ENDS = ("veth end", "veth ends")  # kinds Docker does not make, above its bridges
+
+
 def _guess_docker_made(interfaces: list[Interface]) -> set[str]:
     """Docker's naming: bridges ``docker*`` and ``br-<12 hex>``, and the veths attached to them."""
     bridges = {i.name for i in interfaces if i.kind == "bridge"
@@ -286,66 +301,195 @@ def _guess_docker_made(interfaces: list[Interface]) -> set[str]:
     return bridges | {i.name for i in interfaces if i.kind == "veth" and i.master in bridges}
 
 
+def _names(members: list[Interface]) -> str:
+    more = f" +{len(members) - 2}" if len(members) > 2 else ""
+    return ", ".join(ellipsize(i.name, 15) for i in members[:2]) + more
+
+
+def _count_node(key: str, kind: str, members: list[Interface], what: tuple[str, str],
+                docker: set[str], note: str = "", names: bool = True) -> Node:
+    """One box standing for ``members``: how many, what they are, how many Docker made.
+
+    ``what`` is the noun for one and for several (``("veth end", "veth ends")``).
+    """
+    n = len(members)
+    made = [i for i in members if i.name in docker]
+    details = [note] if note else []
+    if names:
+        details.append(_names(members))
+    if not names and not made:
+        details.append(_names(members))
+    if made and len(made) < n:
+        details += [f"{len(made)} made by Docker",
+                    f"others: {_names([i for i in members if i not in made])}"]
+    return Node(f"{n} {what[n != 1]}", [ellipsize(d, 27) for d in details], kind,
+                f"summary:{key}", len(made) == n)
+
+
+def _column(members: list[Interface], first: set[str], key: str,
+            docker: set[str]) -> tuple[list[Interface], Node | None]:
+    """The interfaces drawn one by one (``first`` before others) and a box counting the rest."""
+    if len(members) <= FEW:
+        return members, None
+    ordered = sorted(members, key=lambda i: i.name not in first)
+    keep = [i for k, i in enumerate(ordered) if k < FEW - 1 or i.name in first]
+    rest = [i for i in members if i not in keep]
+    return keep, _count_node(key, rest[0].kind, rest, ("more", "more"), docker)
+
+
+def _stack(sc: Scene, nodes: list[Node], x: float, y: float) -> float:
+    """Nodes one below the other from ``y``; return the y below the last."""
+    for node in nodes:
+        place_node(sc, node, x, y)
+        y += node.h + 0.15
+    return y - 0.15 if nodes else y
+
+
+def _iface_nodes(members: list[Interface], docker: set[str],
+                 course_veths: dict[str, str]) -> list[Node]:
+    nodes = []
+    for i in members:
+        node = iface_node(i, f"iface:{i.name}", i.name in docker)
+        if i.name in course_veths:
+            node.details.append(ellipsize(f"cable of {course_veths[i.name]}", 26))
+        nodes.append(node)
+    return nodes
+
+
+def _kinds_row(sc: Scene, interfaces: list[Interface], docker: set[str],
+               course_veths: dict[str, str]) -> float:
+    """Loopback, NICs and other virtual interfaces, a column each; return the row's height."""
+    first = {i.name for i in interfaces if i.kind == "loopback" or (i.kind == "nic" and i.ipv4)}
+    x, bottom = 0.0, 0.0
+    for kind in _ROW1:
+        members = [i for i in interfaces if i.kind == kind]
+        if not members:
+            continue
+        caption = KIND_STYLE[kind][2]
+        drawn, rest = _column(members, first | set(course_veths), kind, docker)
+        nodes = _iface_nodes(drawn, docker, course_veths) + ([rest] if rest else [])
+        h = _stack(sc, nodes, x + PAD, NS_TITLE) + PAD
+        add_namespace(sc, (x, 0, NODE_W + 2 * PAD, h), f"{caption} ({len(members)})", "host",
+                      f"group:{kind}")
+        x, bottom = x + NODE_W + 2 * PAD + GAP, max(bottom, h)
+    return bottom
+
+
+def _bridge_row(sc: Scene, interfaces: list[Interface], docker: set[str],
+                course_veths: dict[str, str], top: float) -> None:
+    """Bridges on the left, the veths plugged into each on its right, counted past a few."""
+    bridges = [i for i in interfaces if i.kind == "bridge"]
+    veths = [i for i in interfaces if i.kind == "veth"]
+    on = {b.name: [v for v in veths if v.master == b.name] for b in bridges}
+    ours = {b.name for b in bridges if any(v.name in course_veths for v in on[b.name])}
+    ordered = sorted(bridges, key=lambda b: (b.name != "docker0", b.name not in ours,
+                                             b.name not in docker))
+    room = MAP_BRIDGES if len(ordered) <= MAP_BRIDGES else MAP_BRIDGES - 1
+    drawn = [b for k, b in enumerate(ordered) if k < room or b.name in ours]
+    busy = len(veths) > 2 * FEW  # then only the course's veths are drawn one by one
+    blocks: list[tuple[Node | None, list[Node], list[str]]] = []
+
+    def block(bnode: Node | None, members: list[Interface], key: str, note: str) -> None:
+        keep_all = len(members) <= FEW and not busy
+        mine = [v for v in members if keep_all or v.name in course_veths]
+        others = [v for v in members if v not in mine]
+        nodes, keys = _iface_nodes(mine, docker, course_veths), [v.name for v in mine]
+        if others:
+            nodes.append(_count_node(f"veth:{key}", "veth", others, VETH_ENDS, docker, note,
+                                     names=False))
+            keys.append(f"summary:{key}")
+        blocks.append((bnode, nodes, keys))
+
+    for b in drawn:
+        block(iface_node(b, f"iface:{b.name}", b.name in docker), on[b.name], b.name,
+              "other containers' cables" if b.name in docker else "other programs' cables")
+    hidden = [b for b in bridges if b not in drawn]
+    if hidden:
+        block(_count_node("bridge", "bridge", hidden, ("more bridge", "more bridges"), docker,
+                          names=False), [v for b in hidden for v in on[b.name]], "more",
+              "on the bridges counted left")
+    loose = [v for v in veths if v.master not in on]
+    if loose:
+        block(None, loose, "loose", "on no bridge")
+    link_gap = 0.7
+    bx = 0.0
+    vx = (NODE_W + 2 * PAD + link_gap) if bridges else 0.0
+    y, links = top + NS_TITLE, []
+    for bnode, nodes, keys in blocks:
+        block_h = max(bnode.h if bnode else 0.0,
+                      sum(n.h for n in nodes) + 0.15 * max(len(nodes) - 1, 0))
+        vy = y + (block_h - (sum(n.h for n in nodes) + 0.15 * max(len(nodes) - 1, 0))) / 2
+        for node, key in zip(nodes, keys, strict=True):
+            place_node(sc, node, vx + PAD, vy)
+            links.append((bnode, y + block_h / 2, vy + node.h / 2, key))
+            vy += node.h + 0.15
+        if bnode is not None:
+            place_node(sc, bnode, bx + PAD, y + (block_h - bnode.h) / 2)
+        y += block_h + GAP + 0.1
+    height = y - (GAP + 0.1) - top + PAD
+    if bridges:
+        add_namespace(sc, (bx, top, NODE_W + 2 * PAD, height),
+                      f"{KIND_STYLE['bridge'][2]} ({len(bridges)})", "host", "group:bridge")
+    if veths:
+        add_namespace(sc, (vx, top, NODE_W + 2 * PAD, height),
+                      f"{KIND_STYLE['veth'][2]} ({len(veths)})", "host", "group:veth")
+    drawn_links = [link for link in links if link[0] is not None]  # a bridge on the left
+    for _, by, vy, key in drawn_links:
+        add_link(sc, (bx + PAD + NODE_W, by), (vx + PAD, vy), "master",
+                 "master" if len(drawn_links) <= 3 else "", gid=f"master-link:{key}")
+
+
 def interface_map(interfaces: list[Interface], made_by_docker: set[str] | None = None,
-                  title: str = "The host's interfaces") -> Figure:
+                  title: str = "The host's interfaces",
+                  course_veths: dict[str, str] | None = None) -> Figure:
     """The interfaces of one namespace grouped by kind, with the Docker-made ones marked.
 
     Introduced in chapter 01 (docker 不启动，默认网络情况: the default network).
-    Similar to ``ip addr`` drawn as a map: one column per kind (loopback, NIC,
-    bridge, veth, other virtual), each interface with its addresses, dashed
-    lines from a veth to the bridge that is its ``master``.
+    Similar to ``ip addr`` drawn as a map: loopback, NICs and other virtual
+    interfaces in a row of columns; below, each bridge with the veths whose
+    ``master`` it is (as ``ip link show master BRIDGE`` lists them), joined by
+    dashed lines. On a busy host a box counts what is not drawn one by one: past
+    a few veths on a bridge ("12 veth ends"), past a few interfaces of a kind,
+    past four bridges. The course's own veths are always drawn. The figure is
+    at most 9 inches wide, drawn 1.25 times full size, so no text is smaller
+    than 10 pixels at 100 dpi.
 
     Args:
         interfaces: e.g. :meth:`Lab.host_interfaces` or :func:`parse_ip_addr` output.
         made_by_docker: names to mark "Docker"; by default guessed from Docker's
             naming (``docker0``, ``br-<id>`` and the veths attached to them).
         title: the figure's title.
+        course_veths: ``{host end of a veth: the container it connects}`` for the
+            course's own containers: drawn one by one whatever the host's size.
 
     Returns:
         The figure.
     """
     docker = _guess_docker_made(interfaces) if made_by_docker is None else set(made_by_docker)
+    course_veths = dict(course_veths or {})
     sc = Scene()
-    groups = [(k, [i for i in interfaces if i.kind == k]) for k in KIND_STYLE]
-    where: dict[str, tuple[float, float, float, float]] = {}
-    names = {i.name for i in interfaces}
-    x = 0.0
-    for kind, members in groups:
-        if not members:
-            continue
-        nodes = [(i.name, iface_node(i, f"iface:{i.name}", i.name in docker)) for i in members]
-        linked = any(i.master in names for i in members)  # one column: links stay clear
-        sub = 1 if linked else math.ceil(len(nodes) / 6)
-        per = math.ceil(len(nodes) / sub)
-        heights = []
-        for c in range(sub):
-            y = NS_TITLE
-            for name, node in nodes[c * per:(c + 1) * per]:
-                nx = x + PAD + c * (NODE_W + GAP)
-                place_node(sc, node, nx, y)
-                where[name] = (nx, y, NODE_W, node.h)
-                y += node.h + 0.15
-            heights.append(y)
-        w = grid_width(sub, sub) + 2 * PAD
-        add_namespace(sc, (x, 0, w, max(heights) - 0.15 + PAD),
-                      f"{KIND_STYLE[kind][2]} ({len(members)})", "host", f"group:{kind}")
-        x += w + GAP
-    if not where:
+    row1 = _kinds_row(sc, interfaces, docker, course_veths)
+    if any(i.kind in ("bridge", "veth") for i in interfaces):
+        _bridge_row(sc, interfaces, docker, course_veths, row1 + GAP if row1 else 0.0)
+    if not interfaces:
         add_text(sc, 0, 0, "no interfaces", gid="note")
-    masters = [(i.name, i.master) for i in interfaces if i.master in where and i.name in where]
-    for name, master in masters:
-        a, b = where[name], where[master or ""]
-        left = a[0] > b[0]
-        add_link(sc, (a[0] if left else a[0] + a[2], a[1] + a[3] / 2),
-              (b[0] + b[2] if left else b[0], b[1] + b[3] / 2), "master",
-              "master" if len(masters) <= 3 else "", gid=f"master-link:{name}")
-    absent = [KIND_STYLE[k][2] for k, m in groups if not m]
-    foot = f"none here: {', '.join(absent)}" if absent else ""
-    if docker & set(where):
-        foot = f"Docker made {len(docker & set(where))} of these. " + foot
+    absent = [KIND_STYLE[k][2] for k in KIND_STYLE if not any(i.kind == k for i in interfaces)]
+    made = sum(i.name in docker for i in interfaces)
+    counted = len(interfaces) - sum(1 for kind, item in sc.items if kind == "node"
+                                    and item["node"].gid.startswith("iface:"))
+    foot = "; ".join(filter(None, [
+        f"Docker made {made} of these {len(interfaces)} interfaces" if made else "",
+        f"{counted} are counted in boxes, not drawn one by one" if counted else "",
+        f"none here: {', '.join(absent)}" if absent else ""]))
+    foot = f"{foot[:1].upper()}{foot[1:]}." if foot else ""
     add_title(sc, title, foot, sc.w)
     add_legend(sc, sc.y1 + 0.2, sc.w)
-    return finish(sc, "interface map")
+    w, h = sc.w + 0.2, sc.h + 0.2
+    s = min(MAP_SCALE, MAP_MAX_W / w)
+    fig = new_figure("interface map", (w * s, h * s))
+    render(sc, fig.add_axes((0, 0, 1, 1)), most=s)
+    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
+    return fig
 
 
 # -- chapter 02: one bridge and its veth pairs ---------------------------------
