@@ -10,8 +10,10 @@ similar to ``ps -o pid,ppid,args`` there.
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -337,8 +339,10 @@ def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
         Rows with keys ``source`` (the source's name), ``status`` (:data:`STILL_HERE`,
         :data:`REPLACED`, :data:`GONE` or :data:`UNCONFIRMED`), ``basis`` (:data:`SEEN`
         or :data:`HISTORY`), ``then`` (the design the source shows; for parts that
-        changed, history with its years), ``now`` (today's design) and ``live`` (what
-        this engine reports; empty when nothing live corresponds).
+        changed, history with its years), ``changed`` (the Docker version and year of
+        the change; empty for parts still here), ``now`` (today's design), ``live``
+        (what this engine reports; empty when nothing live corresponds) and
+        ``checked`` (how this notebook checked the status, or why it could not).
     """
     def seen(evidence: object) -> str:
         return SEEN if evidence else HISTORY
@@ -346,41 +350,149 @@ def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
     visible = bool(chain and chain.visible)
     shim_seen = visible and chain is not None and chain.parent.startswith("containerd-shim")
     shim = chain.parent if visible and chain else "(not visible from here)"
+    record = "no: history (Docker's record); nothing of it is left to look at"
+    exec_check = ("yes: the running container's parent process is " + shim if shim_seen
+                  else f"looked: the container's parent is {shim}, not a shim" if visible
+                  else "no: this notebook cannot see the engine's processes")
     return [
         {"source": "Docker Client", "status": STILL_HERE, "basis": seen(client_agent),
          "then": "the docker binary, which was also the daemon (`docker -d`) until 2016",
+         "changed": "Docker 1.12 (2016): dockerd split off",
          "now": "the docker CLI, talking HTTP to dockerd (its own binary since Docker 1.12)",
-         "live": client_agent},
+         "live": client_agent,
+         "checked": ("yes: the User-Agent of the traced docker run" if client_agent
+                     else "no: no docker run was traced")},
         {"source": "Docker Server (router, handlers)", "status": STILL_HERE,
          "basis": seen(stack.api_version),
-         "then": "the daemon's HTTP API server", "now": "dockerd's REST API",
-         "live": f"API {stack.api_version}, dockerd {stack.engine_version}"},
+         "then": "the daemon's HTTP API server", "changed": "",
+         "now": "dockerd's REST API",
+         "live": f"API {stack.api_version}, dockerd {stack.engine_version}",
+         "checked": ("yes: docker version names the API" if stack.api_version
+                     else "no: docker version names no API")},
         {"source": "Engine / Job", "status": GONE, "basis": HISTORY,
          "then": "HISTORY: every task ran as a named engine Job (2013-2015)",
+         "changed": "2015",
          "now": "removed in 2015: API handlers call the daemon's Go methods directly",
-         "live": ""},
+         "live": "", "checked": record},
         {"source": "Graph / GraphDriver", "status": REPLACED, "basis": HISTORY,
          "then": "HISTORY: images stored as a graph of layers with random ids (to 2016)",
+         "changed": "Docker 1.10 (2016)",
          "now": "content-addressed image store (Docker 1.10, 2016) over a storage driver; "
                 "containerd snapshotters on fresh Engine 29+ installs",
          "live": stack.storage_driver + (" (containerd image store)"
-                                         if stack.containerd_snapshotter else "")},
+                                         if stack.containerd_snapshotter else ""),
+         "checked": "no: history; docker info names today's storage driver"},
         {"source": "Docker Registry", "status": STILL_HERE, "basis": seen(stack.registry),
-         "then": "where images were pulled from",
+         "then": "where images were pulled from", "changed": "",
          "now": "registries speaking the OCI distribution API; Docker Hub by default",
          "live": (f"{stack.registry} (configured; the course never contacts it)"
-                  if stack.registry else "")},
+                  if stack.registry else ""),
+         "checked": ("yes: docker info names the default registry" if stack.registry
+                     else "no: docker info names no registry")},
         {"source": "NetworkDriver", "status": REPLACED, "basis": HISTORY,
          "then": "HISTORY: bridge set-up code built into the daemon (to Docker 1.6, 2015)",
+         "changed": "Docker 1.7 (2015)",
          "now": "libnetwork (Docker 1.7, 2015) and its drivers; `docker network` since 1.9",
-         "live": ", ".join(stack.network_plugins)},
+         "live": ", ".join(stack.network_plugins),
+         "checked": "no: history; docker info lists today's network drivers"},
         {"source": "ExecDriver", "status": GONE if shim_seen or not visible else UNCONFIRMED,
          "basis": seen(visible),
          "then": "HISTORY: native/lxc exec drivers inside the daemon (to Docker 1.10)",
+         "changed": "Docker 1.11 (2016)",
          "now": "containerd plus one shim per container (Docker 1.11, 2016)",
-         "live": f"containerd {stack.containerd_version}; parent of the container: {shim}"},
+         "live": f"containerd {stack.containerd_version}; parent of the container: {shim}",
+         "checked": exec_check},
         {"source": "libcontainer", "status": REPLACED, "basis": seen(stack.runc_version),
          "then": "HISTORY: Docker's Go library that made namespaces and cgroups",
+         "changed": "2015: donated to the OCI",
          "now": "runc, the OCI runtime built from libcontainer (donated 2015)",
-         "live": f"runc {stack.runc_version}; runtimes {', '.join(stack.runtimes)}"},
+         "live": f"runc {stack.runc_version}; runtimes {', '.join(stack.runtimes)}",
+         "checked": ("yes: docker version lists runc" if stack.runc_version
+                     else "no: docker version lists no runc")},
     ]
+
+
+#: The columns of :func:`then_and_now_table`: (heading, the row keys it shows).
+COLUMNS = (("what", ("source", "status")),
+           ("then (changed in)", ("then", "changed")),
+           ("now (this engine)", ("now", "live")),
+           ("checked here", ("checked",)))
+_STATUS_COLOUR = {STILL_HERE: "#009E73", REPLACED: "#E69F00", GONE: "#777777",
+                  UNCONFIRMED: "#D55E00"}
+
+
+@dataclass(frozen=True)
+class ThenAndNowTable:
+    """:func:`then_and_now` as a table: an HTML table in JupyterLab, aligned text elsewhere.
+
+    One row per part of the source's picture; the columns are :data:`COLUMNS`.
+    """
+
+    rows: tuple[dict[str, str], ...]
+
+    @staticmethod
+    def _cells(row: dict[str, str]) -> list[tuple[str, str]]:
+        """(main text, the smaller line under it) for each column."""
+        return [(row["source"], row["status"]),
+                (row["then"], f"changed: {row['changed']}" if row["changed"] else "unchanged"),
+                (row["now"], f"here: {row['live']}" if row["live"] else ""),
+                (row["checked"], "")]
+
+    def __repr__(self) -> str:
+        widths = (20, 30, 34, 30)
+        lines = ["  ".join(f"{h:<{w}}" for (h, _), w in zip(COLUMNS, widths, strict=True)).rstrip(),
+                 "  ".join("-" * w for w in widths)]
+        for row in self.rows:
+            wrapped = [textwrap.wrap(main, w) + textwrap.wrap(f"[{small}]" if small else "", w)
+                       for (main, small), w in zip(self._cells(row), widths, strict=True)]
+            for k in range(max(len(c) for c in wrapped)):
+                lines.append("  ".join(f"{(c[k] if k < len(c) else ''):<{w}}"
+                                       for c, w in zip(wrapped, widths, strict=True)).rstrip())
+            lines.append("")
+        return "\n".join(lines).rstrip()
+
+    def _repr_html_(self) -> str:
+        cell = "padding:4px 8px;vertical-align:top;text-align:left;border-top:1px solid #ccc"
+        head = "".join(f"<th style='{cell}'>{html.escape(h)}</th>" for h, _ in COLUMNS)
+        body = []
+        for row in self.rows:
+            (source, status), (then, changed), (now, live), (checked, _) = self._cells(row)
+            colour = _STATUS_COLOUR.get(status, "#000000")
+            history = row["then"].startswith("HISTORY")
+            seen = row["basis"] == SEEN
+            tds = [
+                f"<b>{html.escape(source)}</b><br><span style='color:{colour};"
+                f"font-weight:bold'>{html.escape(status)}</span>",
+                ("<small><b>HISTORY</b></small> " if history else "")
+                + _code(then.removeprefix("HISTORY: "))
+                + f"<br><small>{html.escape(changed)}</small>",
+                _code(now) + (f"<br><small>here: <code>{html.escape(row['live'])}</code>"
+                              "</small>" if live else ""),
+                f"<span style='color:{'#009E73' if seen else '#555555'}'>"
+                f"{'✓ ' if seen else ''}{html.escape(checked)}</span>",
+            ]
+            body.append("<tr class='dnc-then-now-row'>"
+                        + "".join(f"<td style='{cell}'>{td}</td>" for td in tds) + "</tr>")
+        return (f"<table class='dnc-then-now' style='border-collapse:collapse;font-size:90%'>"
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def _code(text: str) -> str:
+    """Escape text; show `backticks` as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def then_and_now_table(rows: list[dict[str, str]]) -> ThenAndNowTable:
+    """The rows of :func:`then_and_now` as a table, one row per part of the source's picture.
+
+    Columns: what (the source's name and how it fared), then (with the Docker version
+    that changed it), now (with what this engine reports) and how this notebook checked
+    it. Shown as an HTML table in JupyterLab and as aligned text where HTML is not shown.
+
+    Args:
+        rows: :func:`then_and_now`.
+
+    Returns:
+        The table; display it as the cell's last expression.
+    """
+    return ThenAndNowTable(tuple(rows))
