@@ -268,6 +268,22 @@ class DnsServerView:
     owners: tuple[str, ...] = ()
     redirects: tuple[tuple[str, int], ...] = ()
 
+    def lines(self) -> list[str]:
+        """What this view found, as chapter 05 prints it: who listens, where port 53 goes.
+
+        Similar to ``ss -lunpt`` filtered on 127.0.0.11, then ``iptables -t nat -S
+        DOCKER_OUTPUT``, inside the container's namespace.
+        """
+        if not self.visible:
+            return [f"{self.container}: {self.reason}"]
+        found = [f"{proto} 127.0.0.11:{port} held by {owner or '?'}"
+                 for (proto, port), owner in zip(self.listeners, self.owners, strict=True)]
+        said = [f"{self.container:<3} listening at 127.0.0.11: {'; '.join(found) or 'nothing'}"]
+        if self.redirects:
+            said.append("    port 53 redirected to: "
+                        + ", ".join(f"{p} {n}" for p, n in self.redirects))
+        return said
+
 
 def _address_of(hex_address: str) -> str:
     """An IPv4 ``/proc/net`` address (``0B00007F``: a u32 in host byte order) as text."""

@@ -372,6 +372,56 @@ OWN_FILE = "/etc/passwd"
 _FILE_MARK = "--- course:file "
 
 
+@dataclass(frozen=True)
+class ModeRow:
+    """One mode in chapter 03's side-by-side summary, derived from its snapshot.
+
+    Attributes:
+        mode: the mode.
+        sharing: whose network namespace it is: ``the host's`` (docker0 is in it),
+            ``the target's`` (the same namespace as the snapshot of the container it
+            joined) or ``its own``.
+        netns: the namespace, as ``readlink /proc/self/ns/net`` printed it.
+        cabled: a veth pair leads from it to a port of docker0.
+        interfaces: the interface names ``ip addr`` listed.
+    """
+
+    mode: str
+    sharing: str
+    netns: str
+    cabled: bool
+    interfaces: tuple[str, ...]
+
+    def line(self) -> str:
+        """The row as one line of text."""
+        return (f"{self.mode:<9} namespace: {self.sharing:<12} "
+                f"veth to docker0: {'yes' if self.cabled else 'no'}")
+
+
+def side_by_side(snaps: dict[str, ModeSnapshot]) -> dict[str, ModeRow]:
+    """The modes' snapshots compared: whose namespace each one uses, and its cable.
+
+    Similar to running ``readlink /proc/self/ns/net`` and ``ip addr`` in one container
+    of each mode and comparing the answers.
+
+    Args:
+        snaps: what :func:`run_all_modes` returned.
+
+    Returns:
+        One :class:`ModeRow` per mode, in the same order.
+    """
+    rows = {}
+    for mode, snap in snaps.items():
+        joined = snap.target_id is not None and any(
+            other.container_id == snap.target_id and other.netns == snap.netns
+            for other in snaps.values())
+        sharing = ("the host's" if "docker0" in snap.names else
+                   "the target's" if joined else "its own")
+        cabled = snap.host_peer is not None and snap.host_peer.master == "docker0"
+        rows[mode] = ModeRow(mode, sharing, snap.netns, cabled, tuple(snap.names))
+    return rows
+
+
 @replayable
 @dataclass(frozen=True)
 class FileView:
