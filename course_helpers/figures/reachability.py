@@ -15,7 +15,17 @@ from matplotlib.patches import Patch, Rectangle
 from ..core.errors import BadInput
 from ..reach import by_address
 from . import stamp
-from .scene import FONT, OKABE_ITO, SMALL, TITLE, ellipsize, new_figure, text_width
+from .scene import (
+    FONT,
+    OKABE_ITO,
+    SMALL,
+    TITLE,
+    SizedFigure,
+    ellipsize,
+    new_figure,
+    show_uncropped,
+    text_width,
+)
 
 if TYPE_CHECKING:
     from ..playground import Playground
@@ -86,7 +96,7 @@ def reachability_matrix(names: list[str], matrix: list[list[bool | None]],
     return fig
 
 
-class _ReachFigure(Figure):
+class _ReachFigure(SizedFigure):
     """A Figure whose text form names the drawing, not its size (nbval compares that text)."""
 
     def __repr__(self) -> str:
@@ -122,6 +132,7 @@ def draw_by_address(playground: Playground, pings: list[Ping],
     n_rows, n_cols, cell = len(rows), len(columns), 0.55
     label_w = 0.07 * max(len(r) for r in rows) + 0.3
     width, height = label_w + n_cols * cell + 0.4, n_rows * cell + 1.9
+    show_uncropped()
     fig = plt.figure(figsize=(width, height), FigureClass=_ReachFigure)
     ax = fig.add_axes((label_w / width, 0.75 / height, n_cols * cell / width,
                        n_rows * cell / height))

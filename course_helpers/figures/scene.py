@@ -8,6 +8,7 @@ Okabe-Ito palette, each paired with a hatch pattern, a line style or a label.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,48 @@ def text_width(text: str, size: float = FONT, mono: bool = False) -> float:
     return len(text) * size * (0.6 if mono else 0.58) / 72
 
 
-class CourseFigure(Figure):
+class SizedFigure(Figure):
+    """A matplotlib Figure laid out to its drawing: shown at its own size, not cropped.
+
+    IPython's inline backend saves every figure with ``bbox_inches="tight"``: a whole
+    extra drawing pass to measure every text before the real one, which is most of a
+    figure's cost here. A course figure is sized to what it draws (margins included),
+    so :func:`show_uncropped` has the notebook show it as ``savefig`` would, in one pass.
+    """
+
+
+def show_uncropped(shell: Any = None) -> None:
+    """Have IPython show a :class:`SizedFigure` as it shows any Figure, minus the crop.
+
+    Copies, for each output format, the printer the inline backend registered for
+    ``Figure`` (``%config InlineBackend`` settings included, e.g. retina) with
+    ``bbox_inches=None``. Outside IPython, or when a printer is not the backend's
+    usual ``functools.partial``, nothing changes. Called before each course figure is
+    made, so a ``%config InlineBackend`` change is followed.
+
+    Args:
+        shell: the IPython shell (by default the running one, if any).
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is None:
+            return
+    for formatter in shell.display_formatter.formatters.values():
+        try:
+            printer = formatter.lookup_by_type(Figure)
+        except KeyError:
+            formatter.pop(SizedFigure, None)  # a format turned off since: off for ours too
+            continue
+        if isinstance(printer, functools.partial):
+            formatter.for_type(SizedFigure, functools.partial(
+                printer.func, *printer.args, **{**printer.keywords, "bbox_inches": None}))
+
+
+class CourseFigure(SizedFigure):
     """A matplotlib Figure whose text form names the drawing, not its size.
 
     The size follows the data (how many interfaces a host has), so the usual
@@ -74,6 +116,7 @@ class CourseFigure(Figure):
 
 
 def new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
+    show_uncropped()
     fig = plt.figure(figsize=size, FigureClass=CourseFigure)
     fig.course_name = name
     return fig
