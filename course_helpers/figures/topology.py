@@ -513,13 +513,31 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
     containers = containers or {}
     veths = [i for i in host_interfaces if i.master == bridge.name]
     by_peer = {eth.peer_index: name for name, eth in containers.items()}
+    others = [v for v in veths if v.index not in by_peer]
+    if len(veths) <= FEW or len(others) < 2:
+        others = []  # few enough: every pair drawn
+    rows: list[tuple[str, Node, Node, str, str]] = []  # key, host end, other end, title, label
+    for v in veths:
+        if v in others:
+            continue
+        name = by_peer.get(v.index)
+        side = (f"{containers[name].name}@if{v.index}" if name
+                else f"container ifindex {v.peer_index}")
+        rows.append((v.name, iface_node(v, f"iface:host:{v.name}"),
+                     iface_node(containers[name], f"iface:{name}") if name
+                     else placeholder(v.peer_index or 0, "container", f"iface:?{v.index}"),
+                     f"container {ellipsize(name, 24)}" if name
+                     else "another program's container",
+                     f"{side} ↔ {v.name}@if{v.peer_index}"))
+    if others:
+        n = len(others)
+        rows.append(("summary", _count_node("veth:others", "veth", others, VETH_ENDS, set(),
+                                            f"master {bridge.name}", names=False),
+                     Node(f"{n} eth0 ends", ["not read here"], None, "iface:?others"),
+                     f"{n} other programs' containers", f"{n} veth pairs"))
     sc = Scene()
     rows_y, y = [], 0.12
-    vnodes = [iface_node(v, f"iface:host:{v.name}") for v in veths]
-    cnodes = [iface_node(containers[by_peer[v.index]], f"iface:{by_peer[v.index]}")
-              if v.index in by_peer else placeholder(v.peer_index or 0, "container",
-                                                      f"iface:?{v.index}") for v in veths]
-    for vn, cn in zip(vnodes, cnodes, strict=True):
+    for _, vn, cn, _, _ in rows:
         rows_y.append(y)
         y += max(vn.h + NS_TITLE + (cn.h - vn.h) / 2, cn.h + NS_TITLE + PAD) + GAP
     host_h = max(y - GAP, NS_TITLE + 0.8) + PAD
@@ -534,21 +552,16 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
         host_w = vx + 2.2
     add_namespace(sc, (0, 0, host_w, host_h), "host network namespace", "host", "netns:host")
     cx = host_w + 2.3
-    for v, vn, cn, ry in zip(veths, vnodes, cnodes, rows_y, strict=True):
+    for (key, vn, cn, title, label), ry in zip(rows, rows_y, strict=True):
         mid = ry + NS_TITLE + cn.h / 2
         place_node(sc, vn, vx, mid - vn.h / 2)
         add_link(sc, (vx, mid), (PAD + NODE_W, bridge_y + bnode.h / 2), "master",
-              "master" if len(veths) <= 3 else "", gid=f"master-link:{v.name}")
-        name = by_peer.get(v.index)
+              "master" if len(rows) <= 3 else "", gid=f"master-link:{key}")
         box_h = cn.h + NS_TITLE + PAD
-        title = f"container {ellipsize(name, 24)}" if name else "another program's container"
         add_namespace(sc, (cx - PAD, ry, NODE_W + 2 * PAD, box_h), title, "container",
-            f"netns:{name or v.peer_index}")
+            f"netns:{cn.gid.removeprefix('iface:')}")
         place_node(sc, cn, cx, ry + NS_TITLE)
-        side = (f"{containers[name].name}@if{v.index}" if name
-                else f"container ifindex {v.peer_index}")
-        label = f"{side} ↔ {v.name}@if{v.peer_index}"
-        add_link(sc, (vx + NODE_W, mid), (cx, mid), "veth", label, gid=f"veth-link:{v.name}")
+        add_link(sc, (vx + NODE_W, mid), (cx, mid), "veth", label, gid=f"veth-link:{key}")
     unmatched = sorted(set(containers) - {by_peer[v.index] for v in veths if v.index in by_peer})
     foot = ("not on this bridge: " + ", ".join(ellipsize(n, 26) for n in unmatched)
             if unmatched else "")

@@ -156,3 +156,25 @@ def test_a_quiet_host_is_drawn_whole():
     text = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "cable of demo0" in text
     assert f"Docker made {1 + 2} of these {len(host)}" in text
+
+
+# -- chapter 02's bridge figure on the same busy host -----------------------------
+def test_the_bridge_figure_counts_other_programs_pairs_in_one_row():
+    host = parse_ip_addr(busy_host(bridges=1, veths=12, ours=1))
+    docker0 = next(i for i in host if i.name == "docker0")
+    veths = [i for i in host if i.master == "docker0"]
+    ours = veths[0]
+    eth0 = parse_ip_addr(f"2: eth0@if{ours.index}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 "
+                         "qdisc noqueue state UP\n    link/ether 02:42:ac:11:00:02 brd "
+                         "ff:ff:ff:ff:ff:ff\n    inet 172.17.0.2/16 scope global eth0\n")[0]
+    fig = plots.bridge_with_veths(docker0, host, {"web": eth0})
+    links = sorted(g for g in gids(fig) if g.startswith("veth-link:"))
+    assert links == sorted([f"veth-link:{ours.name}", "veth-link:summary"])
+    assert counted(fig) == {"name:summary:veth:others": len(veths) - 1}
+    text = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "container web" in text and f"{len(veths) - 1} other programs' containers" in text
+    assert f"docker0 and its {len(veths)} veth pairs" in text
+    few = parse_ip_addr(busy_host(bridges=1, veths=2))
+    fig = plots.bridge_with_veths(next(i for i in few if i.name == "docker0"), few)
+    assert not counted(fig), "a few pairs are drawn one by one"
+    assert "another program's container" in " ".join(t.get_text() for t in fig.axes[0].texts)
