@@ -290,8 +290,8 @@ MAP_MAX_W = 9.0
 FEW = 3
 #: At most this many bridges are drawn one by one (more when the course's veths need them).
 MAP_BRIDGES = 4
-_ROW1 = ("loopback", "nic", "virtual")
-VETH_ENDS = ("veth end", "veth ends")  # kinds Docker does not make, above its bridges
+_ROW1 = ("loopback", "nic", "virtual")  # kinds Docker does not make, above its bridges
+VETH_ENDS = ("veth end", "veth ends")
 
 
 def _guess_docker_made(interfaces: list[Interface]) -> set[str]:
@@ -315,9 +315,7 @@ def _count_node(key: str, kind: str, members: list[Interface], what: tuple[str, 
     n = len(members)
     made = [i for i in members if i.name in docker]
     details = [note] if note else []
-    if names:
-        details.append(_names(members))
-    if not names and not made:
+    if names or not made:  # names say little when all are Docker's (veth1a2b3c4 …)
         details.append(_names(members))
     if made and len(made) < n:
         details += [f"{len(made)} made by Docker",
