@@ -4,7 +4,11 @@ Not a test. Targets (issue 14), on a 2-core machine: all six notebooks live at m
 30 s in total on Engine 20.10 and 28.5, and no notebook kernel above 300 MB of peak
 resident memory.
 
-    .venv/bin/python bench/notebooks.py [--backend live|replay] [NOTEBOOK ...]
+    .venv/bin/python bench/notebooks.py [--backend live|replay] [--baseline TREE] [NOTEBOOK ...]
+
+``--baseline TREE`` (another copy of the project, e.g. ``git archive COMMIT | tar -x -C
+TREE``) runs each notebook from that tree (its notebook, its package first on
+``PYTHONPATH``) just before this tree's, so a before/after pair sees the same machine.
 
 Peak memory is the kernel process's VmHWM (the high-water mark of its
 resident set) read from /proc just before the kernel shuts down.
@@ -37,13 +41,16 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run(path: Path) -> tuple[float, float]:
-    """Execute one notebook; return (seconds, peak kernel MB)."""
+def run(path: Path, tree: Path | None = None) -> tuple[float, float]:
+    """Execute one notebook (its package from ``tree`` if given); (seconds, peak kernel MB)."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), *filter(None, [env.get("PYTHONPATH")])])
     start = time.perf_counter()
-    with client.setup_kernel():
+    with client.setup_kernel(env=env):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
                 client.execute_cell(cell, index)
@@ -54,17 +61,27 @@ def run(path: Path) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="live", choices=("live", "replay"))
+    parser.add_argument("--baseline", type=Path, metavar="TREE",
+                        help="another copy of the project, run side by side with this one")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
     os.environ["COURSE_BACKEND"] = args.backend
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    total, worst = 0.0, 0.0
-    print(f"{'notebook':<32} {'seconds':>8} {'peak MB':>8}   ({args.backend})")
+    total, worst, base_total, base_worst = 0.0, 0.0, 0.0, 0.0
+    before = f" {'baseline s':>10} {'MB':>5}" if args.baseline else ""
+    print(f"{'notebook':<32}{before} {'seconds':>8} {'peak MB':>8}   ({args.backend})")
     for path in paths:
+        if args.baseline:
+            took, peak = run(args.baseline.resolve() / "notebooks" / path.name,
+                             args.baseline.resolve())
+            base_total, base_worst = base_total + took, max(base_worst, peak)
+            before = f" {took:>10.1f} {peak:>5.0f}"
         seconds, peak = run(path)
         total, worst = total + seconds, max(worst, peak)
-        print(f"{path.name:<32} {seconds:>8.1f} {peak:>8.0f}")
-    print(f"{'all':<32} {total:>8.1f} {worst:>8.0f}   targets: <= {TARGET_SECONDS:.0f} s, "
+        print(f"{path.name:<32}{before} {seconds:>8.1f} {peak:>8.0f}")
+    if args.baseline:
+        before = f" {base_total:>10.1f} {base_worst:>5.0f}"
+    print(f"{'all':<32}{before} {total:>8.1f} {worst:>8.0f}   targets: <= {TARGET_SECONDS:.0f} s, "
           f"< {TARGET_MB:.0f} MB -> {'ok' if total <= TARGET_SECONDS else 'MISSED'} / "
           f"{'ok' if worst < TARGET_MB else 'MISSED'}")
     return 0
