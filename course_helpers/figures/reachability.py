@@ -1,7 +1,7 @@
 """Who can reach whom, drawn: a matrix of names, or of every address a container has.
 
-Chapter 05 draws what :mod:`course_helpers.reach` measured. Each cell carries a
-symbol as well as a colour.
+Introduced in chapter 05, which draws what :mod:`course_helpers.reach` measured. Each
+cell carries a symbol as well as a colour.
 """
 
 from __future__ import annotations
