@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .architecture import stack_from
 from .core.engine import translated
 from .core.replay import recorded, replayable
+from .core.stack import stack_from
 
 if TYPE_CHECKING:
     from .core.lab import Lab

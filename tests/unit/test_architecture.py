@@ -32,20 +32,19 @@ from course_helpers.architecture import (
     SEEN,
     STILL_HERE,
     UNCONFIRMED,
-    EngineStack,
     Proc,
     ProcessChain,
     ancestors,
     chain_from,
     read_proc,
     shim_binary_for,
-    stack_from,
     then_and_now,
     version_at_least,
     version_tuple,
 )
 from course_helpers.core.httplog import HttpFramer, LoggingProxy
 from course_helpers.core.replay import decode, encode
+from course_helpers.core.stack import EngineStack, stack_from
 from course_helpers.figures.architecture import (
     SOURCE_ARCHITECTURE,
     STYLE,

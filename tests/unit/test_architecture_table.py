@@ -16,10 +16,10 @@ from course_helpers.architecture import (
     COLUMNS,
     SEEN,
     ProcessChain,
-    stack_from,
     then_and_now,
     then_and_now_table,
 )
+from course_helpers.core.stack import stack_from
 
 
 class Cells(HTMLParser):

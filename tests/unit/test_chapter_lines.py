@@ -78,3 +78,63 @@ def test_notebooks_import_no_machinery_directly():
     """core/ is the machinery no notebook imports."""
     for notebook in NOTEBOOKS:
         assert "core" not in imported_modules(notebook), notebook.name
+
+
+def figures_used(notebook: Path) -> set[str]:
+    """The names a notebook's code cells read from ``figures`` (``figures.NAME``)."""
+    found: set[str] = set()
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell["source"]))
+        except SyntaxError:
+            continue
+        found |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                  and isinstance(node.value, ast.Name) and node.value.id == "figures"}
+    return found
+
+
+#: Each public drawing's module (figures.HOMES), and the drawing modules themselves.
+HOMES: dict[str, str] = importlib.import_module("course_helpers.figures").HOMES
+DRAWINGS = sorted(set(HOMES.values()))
+
+
+@pytest.mark.parametrize("module", DRAWINGS)
+def test_each_drawing_module_names_the_first_chapter_that_draws_with_it(module):
+    """The figures package is one lesson module to the notebooks; each of its drawing
+    modules names the first chapter that calls one of its functions."""
+    doc = importlib.import_module(f"course_helpers.figures.{module}").__doc__ or ""
+    named = LINE.findall(doc)
+    assert named, (f"course_helpers.figures.{module}'s docstring should say "
+                   "'Introduced in chapter NN'")
+    names = {name for name, home in HOMES.items() if home == module}
+    first = next((nb.name[:2] for nb in NOTEBOOKS if names & figures_used(nb)), None)
+    assert first is not None, f"no notebook draws with course_helpers.figures.{module}"
+    assert named[0] == first, (f"course_helpers.figures.{module} says chapter {named[0]}, but "
+                               f"notebook {first} is the first to draw with it")
+
+
+def chapter_named(module: str) -> str:
+    doc = importlib.import_module(f"course_helpers.{module}").__doc__ or ""
+    return LINE.findall(doc)[0]
+
+
+def lesson_imports(module: str) -> set[str]:
+    """The lesson modules (and figures) that ``course_helpers.<module>`` imports."""
+    flat = PACKAGE / f"{module}.py"
+    path, level = (flat, 1) if flat.exists() else (PACKAGE / module / "__init__.py", 2)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == level:
+            name = (node.module or "").split(".")[0]
+            found |= {a.name for a in node.names} if not name else {name}
+    return found & set(LESSONS)
+
+
+@pytest.mark.parametrize("module", LESSONS)
+def test_a_lesson_module_imports_no_module_of_a_later_chapter(module):
+    """A chapter's helpers work without a later chapter's: 00 never reaches into 04."""
+    own = chapter_named(module)
+    later = {m: chapter_named(m) for m in lesson_imports(module) if chapter_named(m) > own}
+    assert not later, f"course_helpers.{module} (chapter {own}) imports later chapters' {later}"
