@@ -184,7 +184,11 @@ def interface_table_html(rows: list[dict[str, Any]]) -> str:
 
 
 # -- the mode explorer: gui ---------------------------------------------------
-def _one_sentence(err: Exception, model: ModeExplorerModel) -> str:
+def _one_sentence(err: Exception, model: ModeExplorerModel, mode: str = "",
+                  target: str = "") -> str:
+    if mode == "container" and not (target or "").strip():
+        return ("Container mode joins another container's network: type or pick the one to "
+                "join in the target box (the list offers the containers running now).")
     if isinstance(err, NotRecorded):
         return (f"This notebook is a replay of a run {model.recorded_on() or 'recorded elsewhere'}"
                 ", so the explorer can show only the modes and containers that run used; to try "
@@ -261,8 +265,9 @@ def mode_explorer(lab: Any) -> widgets.VBox:
         try:
             snap, rows = model.run(mode.value, target.value)
         except Exception as err:  # noqa: BLE001 - shown as one sentence, not a traceback
+            said = _one_sentence(err, model, mode.value, target.value)
             status.value = (f"<span class='dnc-error' style='color:{_WRONG}'>"
-                            f"{_inline(_one_sentence(err, model))}</span>")
+                            f"{_inline(said)}</span>")
             cli.value = table.value = ""
             figure.clear_output()
             return

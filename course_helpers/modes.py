@@ -142,8 +142,8 @@ def check_mode(mode: str, target: Any = None) -> tuple[str, Any]:
         )
     if mode == "container" and (target is None or (isinstance(target, str) and not target.strip())):
         raise BadInput(
-            "Container mode joins another container's network: pass target=NAME "
-            "(a running container's name or id, or a ModeSnapshot)."
+            "Container mode joins another container's network: say which one, with "
+            "target= a running container's name (or what an earlier run returned)."
         )
     return mode, target
 

@@ -40,11 +40,12 @@ class Banner:
         return _box("banner", self.live, head, ":" + rest, what)
 
 
-def closed_sentence() -> str:
+def closed_sentence(live: bool = True) -> str:
     """What a closed Lab answers: why it is closed, and how to go on."""
-    return ("This Lab is closed: lab.close() ended its session and removed its containers; to "
-            "go on, create a new one by restarting the kernel and running the cells above this "
-            "one (Kernel > Restart Kernel and Run up to Selected Cell).")
+    what = "ended its session and removed its containers" if live else "ended this replay"
+    return (f"This Lab is closed: lab.close() {what}; to go on, create a new one by restarting "
+            "the kernel and running the cells above this one (Kernel > Restart Kernel and Run "
+            "up to Selected Cell).")
 
 
 def _count(n: int, what: str) -> str:
@@ -66,11 +67,11 @@ class SessionSummary:
 
     def sentence(self) -> str:
         """One or two sentences for the learner."""
+        if self.closed:
+            return closed_sentence(self.live)
         if not self.live:
             return ("This replay started nothing on any engine, so there is nothing to remove; "
                     "the exercises and the explorer above keep working.")
-        if self.closed:
-            return closed_sentence()
         minutes = f"{self.lifetime // 60}-minute" if self.lifetime % 60 == 0 \
             else f"{self.lifetime}-second"
         held = (f"{_count(self.containers, 'container')} and {_count(self.networks, 'network')}"

@@ -99,7 +99,11 @@ class CommandTimedOut(CommandFailed):
 def shorten(value: object, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, so a sentence never echoes a huge input."""
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
+    if len(text) <= limit:
+        return text
+    if not isinstance(value, (str, bytes, int, float, list, tuple, dict, set, frozenset)):
+        return f"a {type(value).__name__}"  # an object's repr would be a wall of fields
+    return text[: limit - 1] + "…"
 
 
 class ImageUnavailable(CourseError):

@@ -167,6 +167,8 @@ class Lab:
         #: start_and_read only, for the call it makes in its own thread).
         self._starting = threading.local()
         self._probe_lock = threading.Lock()
+        #: Spares' ids from the moment Docker made them until handed out (never offered).
+        self._spare_ids: set[str] = set()
         self._spares = Spares(start=self._start_spare, discard=self.discard,
                                max_age=lifetime / 2 if isinstance(lifetime, int) else 0,
                                closed=lambda: self.closed)
@@ -331,7 +333,7 @@ class Lab:
             BadInput: it is closed.
         """
         if self.closed:
-            raise BadInput(closed_sentence())
+            raise BadInput(closed_sentence(self.is_live))
 
     def summary(self) -> SessionSummary:
         """What this session still holds, and what ends it: a chapter's last cell.
@@ -339,9 +341,8 @@ class Lab:
         Similar to ``docker ps --filter label=…session=ID`` (from the session's own
         bookkeeping: no request to the engine).
         """
-        spares = self._spares.waiting()
         with self._mutex:
-            containers = len([c for c in self._containers if c not in spares])
+            containers = len([c for c in self._containers if c not in self._spare_ids])
             networks = len(self._networks)
         return SessionSummary(live=self.is_live, closed=self.closed, containers=containers,
                               networks=networks, lifetime=self.lifetime)
@@ -419,6 +420,8 @@ class Lab:
             break
         with self._mutex:
             self._containers[cid] = name
+            if getattr(self._starting, "spare", False):
+                self._spare_ids.add(cid)
         ref = ContainerRef(name, cid)
         try:
             with translated(f"start container {name}"):
@@ -647,7 +650,7 @@ class Lab:
 
     def is_spare(self, ref: ContainerRef) -> bool:
         """True when ``ref`` is a spare kept ready by :meth:`keep_warm`, not handed out yet."""
-        return getattr(ref, "id", None) in self._spares.waiting()
+        return getattr(ref, "id", None) in self._spare_ids
 
     def is_host_probe(self, ref: ContainerRef) -> bool:
         """True when ``ref`` is this session's host-mode container (see :meth:`host_probe`)."""
@@ -758,10 +761,17 @@ class Lab:
         """A running course container in ``bridge`` or ``none`` mode: a spare if one is
         ready (see :meth:`keep_warm`), else a new one. Similar to ``docker run -d
         --network MODE IMAGE sleep N``."""
-        return self._spares.take(mode)
+        ref = self._spares.take(mode)
+        with self._mutex:
+            self._spare_ids.discard(ref.id)
+        return ref
 
     def _start_spare(self, mode: str) -> ContainerRef:
-        return self.start_container(mode, network_mode=mode)
+        self._starting.spare = True  # this thread's start makes a spare (see is_spare)
+        try:
+            return self.start_container(mode, network_mode=mode)
+        finally:
+            self._starting.spare = False
 
     def discard(self, ref: ContainerRef) -> None:
         """Remove a course container this session no longer needs, quietly (the engine may
@@ -771,6 +781,8 @@ class Lab:
         """
         if not self.is_host_probe(ref):
             self._remove_quietly(ref.id)
+            with self._mutex:
+                self._spare_ids.discard(ref.id)
 
     def close(self) -> None:
         """Remove every container, then every network, this session created.

@@ -308,6 +308,12 @@ def check_start(lab: Any, role: Any, *, network_mode: Any = None, command: Any =
 
 def check_container_ref(container: Any) -> str:
     ref = container if isinstance(container, str) else getattr(container, "id", None)
+    inner = getattr(container, "container", None)
+    if ref is None and isinstance(inner, str):  # e.g. what run_in_mode returned
+        raise BadInput(
+            "That is a snapshot of a mode's run, not a container: pass its .container "
+            "(for example lab.exec(joined.container, 'hostname'))."
+        )
     if not isinstance(ref, str) or not ref.strip():
         raise BadInput(
             f"{shorten(container)} is not a container: pass what lab.start_container() "

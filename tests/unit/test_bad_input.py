@@ -41,7 +41,7 @@ def test_unknown_mode(lab, refused, mode):
                                               ("container:", None), ("container", "   ")])
 def test_container_mode_without_target(lab, refused, mode, target):
     refused(BadInput, lambda: lab.run_in_mode(mode, target=target),
-            "Container mode joins another container's network", "pass target=NAME")
+            "Container mode joins another container's network", "with target=")
 
 
 @pytest.mark.parametrize("text", [

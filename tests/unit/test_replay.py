@@ -487,7 +487,7 @@ def test_the_missing_call_is_named_as_code_a_learner_wrote():
 REPLAY_BAD_INPUT = [
     (lambda lab: lab.run_in_mode("bogus"), "Unknown network mode 'bogus'"),
     (lambda lab: lab.run_in_mode(None), "Unknown network mode None"),
-    (lambda lab: lab.run_in_mode("container"), "pass target=NAME"),
+    (lambda lab: lab.run_in_mode("container"), "say which one, with target="),
     (lambda lab: lab.run_in_mode("container", target=42), "cannot be a target"),
     (lambda lab: modes.run_all_modes(lab, target=42), "cannot be a target"),
     (lambda lab: lab.start_container("a;b"), "cannot go into a name"),
@@ -520,8 +520,9 @@ def test_a_closed_replay_lab_refuses_work(recordings):
     lab.close()
     for call in (lambda: lab.run_in_mode("none"), lambda: lab.start_container("x"),
                  lambda: lab.exec("c", "true"), lab.host_interfaces):
-        with pytest.raises(BadInput, match="This Lab is closed"):
+        with pytest.raises(BadInput, match="This Lab is closed") as refused:
             call()
+        assert "removed its containers" not in str(refused.value), "a replay made none"
 
 
 @pytest.mark.parametrize("chapter", ["../../../../tmp/evil", "/tmp/evil", "..", "a/b", "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 from course_helpers.core.display import SessionSummary
 from course_helpers.core.errors import DockerRefused, EngineUnavailable
@@ -78,3 +79,28 @@ def test_an_engine_gone_stops_the_removals_not_started_yet():
     deadline = time.monotonic() + 5
     assert remove_side_by_side(["a"], remove, deadline) is True
     assert remove_side_by_side([], remove, deadline) is False and calls == ["a"]
+
+
+def test_a_spare_still_starting_is_already_a_spare_and_stops_being_one_once_handed_out(
+        lab, client):
+    started = threading.Event()
+    release = threading.Event()
+    real_start = client.api.start
+
+    def slow_start(cid: str) -> None:
+        if threading.current_thread().name.startswith("dnc-warm"):
+            started.set()
+            assert release.wait(5), "the test never released the spare's start"
+        real_start(cid)
+
+    client.api.start = slow_start
+    lab.keep_warm(("none",))
+    assert started.wait(5), "no spare was started"
+    [making] = [cid for cid in client.api.containers_by_id if cid in lab.container_ids]
+    name = client.api.containers_by_id[making]["Name"].lstrip("/")
+    assert lab.is_spare(SimpleNamespace(id=making, name=name)), "offered while still starting"
+    assert lab.summary().containers == 0
+    release.set()
+    handed = lab.container_for_mode("none")
+    assert handed.id == making and not lab.is_spare(handed)
+    assert lab.summary().containers == 1

@@ -171,7 +171,9 @@ def test_missing_target_is_reported_without_asking_the_lab(shown):
     find(box, "dnc-mode").value = "container"
     find(box, "dnc-run").click()
     assert lab.calls == []
-    assert "pass target=NAME" in plain(find(box, "dnc-status").value)
+    said = plain(find(box, "dnc-status").value)
+    assert "type or pick the one to join in the target box" in said, said
+    assert "target=" not in said and "ModeSnapshot" not in said, "API words in a widget"
 
 
 def test_an_unexpected_error_is_still_one_line(shown):
