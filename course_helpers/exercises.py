@@ -149,7 +149,20 @@ _TYPE_NAMES = {set: "a set, written {…}", frozenset: "a set, written {…}",
 
 
 def _type_name(kind: type) -> str:
-    return _TYPE_NAMES.get(kind, f"a {kind.__name__}")
+    name = kind.__name__
+    return _TYPE_NAMES.get(kind, f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} object")
+
+
+def _one_inside(value: Any, right: Any, same: Callable[[Any, Any], bool]) -> bool:
+    """True when ``value`` is a list, tuple or set holding just the right answer."""
+    if not isinstance(value, (list, tuple, set, frozenset)) or len(value) != 1 \
+            or isinstance(right, (list, tuple, set, frozenset)):
+        return False
+    [inner] = list(value)
+    try:
+        return bool(same(inner, right)) or type_hint(inner, right, same) is not None
+    except Exception:  # noqa: BLE001 - no hint is better than a confusing one
+        return False
 
 
 def type_hint(value: Any, right: Any, same: Callable[[Any, Any], bool] = operator.eq) -> str | None:
@@ -161,6 +174,9 @@ def type_hint(value: Any, right: Any, same: Callable[[Any, Any], bool] = operato
     kind = type(right)
     if isinstance(right, str) and getattr(value, "name", None) == right:
         return "the right one, but the whole object: the task asks for its name, as text (.name)"
+    if _one_inside(value, right, same):
+        return (f"the right value, but inside {_type_name(type(value))}: the task asks for "
+                f"{_type_name(kind)} on its own")
     if value is None or isinstance(value, kind) or kind is bool or isinstance(value, bool):
         return None
     try:
@@ -172,8 +188,9 @@ def type_hint(value: Any, right: Any, same: Callable[[Any, Any], bool] = operato
             return None
     except Exception:  # noqa: BLE001 - no hint is better than a confusing one
         return None
-    return (f"the right value, but as {_type_name(type(value))}: the task asks for "
+    hint = (f"the right value, but as {_type_name(type(value))}: the task asks for "
             f"{_type_name(kind)}")
+    return hint + (" (str(...) turns it into text)" if kind is str else "")
 
 
 def check_value(name: str, value: Any, expected: Callable[[Any], bool] | Any,

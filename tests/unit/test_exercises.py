@@ -84,6 +84,13 @@ REACH_DATA = {"roles": ["a", "b", "c", "d1"], "matrix": [[1, 0, 0, 1], [0, 1, 1,
     (PORT, {"web": SimpleNamespace(host_port=32768)}, "32768",
      "host_port: not yet. Hint: the right value, but as text in quotes"),
     (PORT, {"web": SimpleNamespace(host_port=32768)}, 32768, "host_port: correct."),
+    (PORT, {"web": SimpleNamespace(host_port=32768)}, [32768],
+     "host_port: not yet. Hint: the right value, but inside a list, written […]: the task asks "
+     "for a whole number on its own"),
+    (PORT, {"web": SimpleNamespace(host_port=32768)}, ("32768",),
+     "host_port: not yet. Hint: the right value, but inside a tuple"),
+    (PORT, {"web": SimpleNamespace(host_port=32768)}, [32768, 1],
+     "host_port: not yet. Hint: print(web.host_port)"),
     (REACH, REACH_DATA, ["b", "c", "d1"], "b_reaches: not yet. Hint: the right value, but as a "
                                           "list"),
     (REACH, REACH_DATA, {"b", "c", "d1"}, "b_reaches: correct."),
