@@ -15,7 +15,6 @@ from .core.errors import BadInput, CourseError
 from .core.replay import recorded, replayable
 from .ipaddr import (
     IP_ADDR_WITH_LINKS,
-    LINKS_MARK,
     Interface,
     by_index,
     parse_ip_addr,
@@ -209,8 +208,10 @@ def _read_host(lab: Lab, probe: ContainerRef) -> tuple[tuple[str, str, list[Inte
                                        f"{IP_ADDR_WITH_LINKS[-1]}"])
     head, _, listing = out.partition(_MARK + "\n")
     netns, hostname = (head.splitlines() + ["", ""])[:2]
-    return ((netns.strip(), hostname.strip(), parse_ip_addr(listing.partition(LINKS_MARK)[0])),
-            parse_ip_addr_with_links(listing))
+    # Both with the kernel's peers: BusyBox names a peer from this namespace that happens to
+    # share its ifindex (`vethX@eth0` on a host whose eth0 is number 2), chapter 01's trap.
+    host = parse_ip_addr_with_links(listing)
+    return (netns.strip(), hostname.strip(), host), host
 
 
 def _start_reading(lab: Lab, mode: str, network_mode: str | None = None,
@@ -292,7 +293,8 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     mode, target = check_mode(mode, target)
     lab.ensure_open()
     if mode == "host":
-        return lab.with_host_probe(lambda probe: _snapshot(lab, mode, probe, None, None))
+        return lab.with_host_probe(
+            lambda probe: _snapshot(lab, mode, probe, None, None, _read_host(lab, probe)[0]))
     joined = resolve_target(lab, target) if mode == "container" else None
     network_mode = f"container:{joined.id}" if joined else mode
     started: list[ContainerRef] = []

@@ -7,7 +7,8 @@ import dataclasses
 from test_plots import all_modes
 
 from course_helpers.dns import DnsServerView
-from course_helpers.modes import side_by_side
+from course_helpers.ipaddr import IP_ADDR_WITH_LINKS
+from course_helpers.modes import SNAPSHOT_SCRIPT, run_in_mode, side_by_side
 
 
 def joined_modes():
@@ -44,3 +45,30 @@ def test_listener_lines_name_owner_and_redirect_or_why_not():
     assert DnsServerView("d1", True).lines() == ["d1  listening at 127.0.0.11: nothing"]
     assert DnsServerView("a", False, reason="not on the engine's host").lines() == [
         "a: not on the engine's host"]
+
+
+HOST_SEEN_BY_BUSYBOX = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq qlen 1000
+    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff
+3: docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue
+    link/ether 9a:1b:2c:3d:4e:5f brd ff:ff:ff:ff:ff:ff
+    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0
+9: veth36c03fa@eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0
+    link/ether 6a:1f:3c:aa:bb:cc brd ff:ff:ff:ff:ff:ff
+"""
+LINKS = "--- sysfs ifindex iflink ---\nlo 1 1\neth0 2 2\ndocker0 3 3\nveth36c03fa 9 2\n"
+
+
+def test_host_mode_names_a_veths_peer_by_the_kernels_iflink_not_busyboxs_guess(lab, client):
+    """Engine 28: the container's eth0 is ifindex 2, and so is the host's own eth0; BusyBox
+    prints the host end as veth…@eth0. Host mode must show it as @if2 (another namespace)."""
+    script = f"{SNAPSHOT_SCRIPT.rpartition(';')[0]}; {IP_ADDR_WITH_LINKS[-1]}"
+    mark = SNAPSHOT_SCRIPT.split("echo '")[1].split("'")[0]  # the line before ip addr
+    client.api.exec_answers[f"sh -c {script}"] = (
+        0, f"net:[4026531840]\nhost1\n{mark}\n{HOST_SEEN_BY_BUSYBOX}{LINKS}")
+    snap = run_in_mode(lab, "host")
+    veth = next(i for i in snap.interfaces if i.name == "veth36c03fa")
+    assert (veth.peer_index, veth.link) == (2, None), veth
