@@ -136,7 +136,13 @@ def veths_on(bridge_name: str, interfaces: list[Interface]) -> list[Interface]:
 
     Returns:
         The veths whose ``master`` is that bridge, in printed order.
+
+    Raises:
+        BadInput: the arguments come the other way round, or the bridge is not named.
     """
+    if not isinstance(bridge_name, str) or isinstance(interfaces, str):
+        raise BadInput("veths_on takes the bridge's name first, then the interfaces, "
+                       "as in hostview.veths_on(\"docker0\", host).")
     return [i for i in interfaces if i.master == bridge_name and i.kind == "veth"]
 
 

@@ -102,6 +102,12 @@ def test_veths_on_follows_master():
     assert veths_on("no-such-bridge", host()) == []
 
 
+def test_veths_on_names_the_argument_order_when_reversed():
+    expected = r'name first, then the interfaces.*veths_on\("docker0", host\)'
+    with pytest.raises(BadInput, match=expected):
+        veths_on(host(), "docker0")  # type: ignore[arg-type]
+
+
 def test_made_by_docker_comes_from_data_not_names():
     made = made_by_docker(BRIDGES, host())
     assert made == {"docker0", "veth1111111", "br-0123456789ab", "veth2222222"}
