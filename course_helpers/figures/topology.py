@@ -31,7 +31,6 @@ from .scene import (
     KIND_STYLE,
     LINE,
     LINK_GAP,
-    MAX_FIG_W,
     NODE_W,
     NS_TITLE,
     PAD,
@@ -57,14 +56,30 @@ from .scene import (
     text_width,
 )
 
+#: How much larger than full size the course's figures are drawn: their smallest
+#: text (SMALL points; the Docker tag, 0.9 x SMALL, in the host map) is then at
+#: least 10 px high at matplotlib's 100 dpi, the notebook's resolution.
+MAP_SCALE = 1.25
+#: The widest a figure is (inches; 900 px at 100 dpi, less than a notebook's output
+#: area in a 1400 px window), so a notebook never shows it scaled down.
+MAP_MAX_W = 9.0
+#: Host mode draws at most this many of the host's interfaces one by one (a 3 x 3
+#: grid); past it, one box counts the rest.
+HOST_MODE_MOST = 9
+#: The same in :func:`compare_modes`, whose panels are one interface wide.
+COMPARE_MOST = 4
 
-def _topology_scene(snap: ModeSnapshot, legend: bool = True) -> Scene:
+
+def _topology_scene(snap: ModeSnapshot, legend: bool = True, cols: int = 3,
+                    most: int = HOST_MODE_MOST, name_limit: int = 28) -> Scene:
+    """One mode's scene: grids at most ``cols`` wide; host mode draws at most ``most``
+    interfaces and its badge shortens the container's name to ``name_limit``."""
     sc = Scene()
     ifaces = list(snap.interfaces)
     if snap.mode == "host":
-        _host_mode(sc, snap, ifaces)
+        _host_mode(sc, snap, ifaces, cols, most, name_limit)
     else:
-        _isolated_mode(sc, snap, ifaces)
+        _isolated_mode(sc, snap, ifaces, cols)
     width = sc.w
     add_title(sc, f"{snap.mode} mode", snap.cli, width, mono=True)
     if legend:
@@ -72,11 +87,30 @@ def _topology_scene(snap: ModeSnapshot, legend: bool = True) -> Scene:
     return sc
 
 
-def _host_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
-    cols = columns_for(len(ifaces))
+def _host_first(iface: Interface) -> int:
+    """Which of the host's interfaces host mode draws first: lo, addressed NICs, docker0."""
+    if iface.kind == "loopback":
+        return 0
+    if iface.kind == "nic":
+        return 1 if iface.ipv4 else 3
+    return 2 if iface.name == "docker0" else 4 if iface.kind == "bridge" else 5
+
+
+def _host_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface], most_cols: int,
+               most: int, name_limit: int) -> None:
+    rest: list[Interface] = []
+    if len(ifaces) > most:  # a busy host: the first few drawn, one box counts the rest
+        keep = sorted(ifaces, key=_host_first)[:most - 1]
+        rest = [i for i in ifaces if i not in keep]
+        ifaces = [i for i in ifaces if i in keep]
     nodes = [iface_node(i, f"iface:host:{i.name}") for i in ifaces]
+    if rest:
+        kinds = {i.kind for i in rest}
+        nodes.append(_count_node("host", kinds.pop() if len(kinds) == 1 else None, rest,
+                                 ("more interface", "more interfaces"), set()))
+    cols = min(columns_for(len(nodes), most_cols), most_cols)
     width = max(grid_width(len(nodes), cols), 3.2) + 2 * PAD
-    badge = f"container {ellipsize(snap.container, 28)}: no namespace of its own"
+    badge = f"container {ellipsize(snap.container, name_limit)}: no namespace of its own"
     width = max(width, text_width(badge) + 0.4)
     where, grid_h = add_grid(sc, nodes, cols, PAD, NS_TITLE + BADGE_H + GAP)
     add_badge(sc, PAD, NS_TITLE, width - 2 * PAD, badge, f"container:{snap.container}")
@@ -103,9 +137,10 @@ def _host_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
                   "master")
 
 
-def _isolated_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> None:
+def _isolated_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface],
+                   most_cols: int) -> None:
     """bridge, none and container modes: the host namespace above the container's."""
-    cols = columns_for(len(ifaces))
+    cols = min(columns_for(len(ifaces), most_cols), most_cols)
     if len(ifaces) > cols:  # keep veth-paired interfaces in the first row
         ifaces = sorted(ifaces, key=lambda i: i.peer_index is None)
     paired = [i for i in ifaces if i.peer_index is not None]
@@ -168,6 +203,16 @@ def _isolated_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface]) -> No
                       "master", "master")
 
 
+def _sized(sc: Scene, name: str) -> Figure:
+    """A figure for the scene drawn MAP_SCALE times full size, at most MAP_MAX_W wide."""
+    w, h = sc.w + 0.2, sc.h + 0.2
+    s = min(MAP_SCALE, MAP_MAX_W / w)
+    fig = new_figure(name, (w * s, h * s))
+    render(sc, fig.add_axes((0, 0, 1, 1)), most=s)
+    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
+    return fig
+
+
 def draw_topology(snapshot: ModeSnapshot, ax: Axes | None = None) -> Figure:
     """Draw one mode's topology: namespaces, interfaces, the veth pair and the bridge.
 
@@ -176,7 +221,10 @@ def draw_topology(snapshot: ModeSnapshot, ax: Axes | None = None) -> Figure:
     container's own namespace (bridge, none), one namespace shared by the target
     and the joining container (container mode), or the container drawn inside
     the host's namespace (host mode). A veth pair is a link across the namespace
-    boundary labelled with its ifindex pairing (``eth0@ifN ↔ vethX@ifM``).
+    boundary labelled with its ifindex pairing (``eth0@ifN ↔ vethX@ifM``). In host
+    mode a busy host's interfaces past nine are counted in one box. The figure is
+    drawn 1.25 times full size and at most 9 inches wide, so no text is smaller
+    than 10 pixels at 100 dpi.
 
     Args:
         snapshot: what :meth:`Lab.run_in_mode` returned.
@@ -185,7 +233,9 @@ def draw_topology(snapshot: ModeSnapshot, ax: Axes | None = None) -> Figure:
     Returns:
         The figure (not shown: end the cell with ``plt.show()``).
     """
-    return finish(_topology_scene(snapshot), f"{snapshot.mode} mode topology", ax)
+    sc = _topology_scene(snapshot)
+    name = f"{snapshot.mode} mode topology"
+    return _sized(sc, name) if ax is None else finish(sc, name, ax)
 
 
 # -- chapter 03: the four modes side by side -----------------------------------
@@ -231,8 +281,10 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     """The modes side by side (two per row), with a row of facts per mode below.
 
     Introduced in chapter 03 (网络模式). Each panel is :func:`draw_topology` of
-    one snapshot; the table says, per mode, whether the container has its own
-    network namespace and its own IP, and how many interfaces it sees.
+    one snapshot, narrowed to one interface per row (host mode: four at most, one
+    box counting the rest), so two panels side by side fit 9 inches with no text
+    under 10 pixels at 100 dpi; the table says, per mode, whether the container
+    has its own network namespace and its own IP, and how many interfaces it sees.
 
     Args:
         snapshots: ``{mode: snapshot}``, e.g. what :meth:`Lab.run_all_modes` returned.
@@ -246,24 +298,25 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     snaps = _ordered(snapshots)
     if not snaps:
         raise BadInput("compare_modes needs at least one snapshot: pass lab.run_all_modes().")
-    scenes = [_topology_scene(s, legend=False) for s in snaps]
+    scenes = [_topology_scene(s, legend=False, cols=1, most=COMPARE_MOST, name_limit=20)
+              for s in snaps]
     legend = Scene()
     for sc in scenes:
         legend.kinds |= sc.kinds
         legend.links |= sc.links
     ncols = min(2, len(scenes))
     nrows = math.ceil(len(scenes) / ncols)
-    col_w = [max(sc.w for sc in scenes[c::ncols]) + 0.4 for c in range(ncols)]
+    col_w = [max(sc.w for sc in scenes[c::ncols]) + 0.2 for c in range(ncols)]
     row_h = [max(sc.h for sc in scenes[r * ncols:(r + 1) * ncols]) + 0.3 for r in range(nrows)]
     add_legend(legend, 0, sum(col_w))
     table_h = 0.24 * (len(snaps) + 1) + 0.2
     heights = [*row_h, legend.h + 0.2, table_h]
-    k = min(1.0, MAX_FIG_W / sum(col_w))
+    k = min(MAP_SCALE, MAP_MAX_W / sum(col_w))
     fig = new_figure("network modes compared", (sum(col_w) * k, sum(heights) * k))
     grid = fig.add_gridspec(nrows + 2, ncols, width_ratios=col_w, height_ratios=heights,
                             hspace=0, wspace=0, left=0, right=1, top=1, bottom=0)
     for n, sc in enumerate(scenes):
-        render(sc, fig.add_subplot(grid[n // ncols, n % ncols]), margin=0.2, most=k)
+        render(sc, fig.add_subplot(grid[n // ncols, n % ncols]), margin=0.1, most=k)
     render(legend, fig.add_subplot(grid[nrows, :]), most=k)
     facts = mode_facts(snapshots)
     tax = fig.add_subplot(grid[nrows + 1, :])
@@ -280,12 +333,6 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
 
 
 # -- chapter 01: the host's interfaces by kind ---------------------------------
-#: How much larger than full size the host map is drawn: its smallest text (the
-#: Docker tag, 0.9 x SMALL points) is then 10 px high at matplotlib's 100 dpi.
-MAP_SCALE = 1.25
-#: The host map's widest (inches; 900 px at 100 dpi, less than a notebook's output
-#: area in a 1400 px window), so a notebook never shows it scaled down.
-MAP_MAX_W = 9.0
 #: A group draws at most this many interfaces one by one; past it, one box counts the rest.
 FEW = 3
 #: At most this many bridges are drawn one by one (more when the course's veths need them).
@@ -482,12 +529,7 @@ def interface_map(interfaces: list[Interface], made_by_docker: set[str] | None =
     foot = f"{foot[:1].upper()}{foot[1:]}." if foot else ""
     add_title(sc, title, foot, sc.w)
     add_legend(sc, sc.y1 + 0.2, sc.w)
-    w, h = sc.w + 0.2, sc.h + 0.2
-    s = min(MAP_SCALE, MAP_MAX_W / w)
-    fig = new_figure("interface map", (w * s, h * s))
-    render(sc, fig.add_axes((0, 0, 1, 1)), most=s)
-    stamp(fig)  # in replay, "recorded on Docker Engine X (DATE)" above the drawing
-    return fig
+    return _sized(sc, "interface map")
 
 
 # -- chapter 02: one bridge and its veth pairs ---------------------------------
@@ -499,6 +541,8 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
     (``vethX@ifM master docker0``) next to the container side (``eth0@ifN``),
     matched by ifindex: the container's eth0 has ``peer_index`` equal to the
     veth's index. Similar to ``docker network inspect bridge`` drawn from both ends.
+    Drawn 1.25 times full size and at most 9 inches wide, so no text is smaller
+    than 10 pixels at 100 dpi.
 
     Args:
         bridge: the bridge interface (e.g. ``docker0``).
@@ -526,7 +570,7 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
                      else placeholder(v.peer_index or 0, "container", f"iface:?{v.index}"),
                      f"container {ellipsize(name, 24)}" if name
                      else "another program's container",
-                     f"{side} ↔ {v.name}@if{v.peer_index}"))
+                     f"{side}\n↔ {v.name}@if{v.peer_index}"))
     if others:
         n = len(others)
         rows.append(("summary", _count_node("veth:others", "veth", others, VETH_ENDS, set(),
@@ -544,12 +588,15 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
     place_node(sc, bnode, PAD, bridge_y)
     vx = PAD + NODE_W + 0.6
     host_w = vx + NODE_W + PAD
+    # room between the host and the containers for the widest veth label (two lines)
+    label_w = max((text_width(line, SMALL, mono=True) for *_, label in rows
+                   for line in label.splitlines()), default=0.0)
     if not veths:
         add_text(sc, vx, NS_TITLE + 0.1, f"no veth attached to {bridge.name}:\n"
               "start a container on this network", SMALL, gid="note")
         host_w = vx + 2.2
     add_namespace(sc, (0, 0, host_w, host_h), "host network namespace", "host", "netns:host")
-    cx = host_w + 2.3
+    cx = host_w + max(label_w + 0.35, 1.2)
     for (key, vn, cn, title, label), ry in zip(rows, rows_y, strict=True):
         mid = ry + NS_TITLE + cn.h / 2
         place_node(sc, vn, vx, mid - vn.h / 2)
@@ -566,4 +613,4 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
     add_title(sc, f"{bridge.name} and its {len(veths)} veth pair{'s' * (len(veths) != 1)}", foot,
            sc.w)
     add_legend(sc, sc.y1 + 0.2, sc.w)
-    return finish(sc, "bridge with its veth pairs")
+    return _sized(sc, "bridge with its veth pairs")
