@@ -67,7 +67,7 @@ MAP_MAX_W = 9.0
 #: grid); past it, one box counts the rest.
 HOST_MODE_MOST = 9
 #: The same in :func:`compare_modes`, whose panels are one interface wide.
-COMPARE_MOST = 4
+COMPARE_MOST = 5
 
 
 def _topology_scene(snap: ModeSnapshot, legend: bool = True, cols: int = 3,
@@ -281,8 +281,8 @@ def compare_modes(snapshots: dict[str, ModeSnapshot]) -> Figure:
     """The modes side by side (two per row), with a row of facts per mode below.
 
     Introduced in chapter 03 (网络模式). Each panel is :func:`draw_topology` of
-    one snapshot, narrowed to one interface per row (host mode: four at most, one
-    box counting the rest), so two panels side by side fit 9 inches with no text
+    one snapshot, narrowed to one interface per row (host mode: five at most, the
+    last a box counting the rest), so two panels side by side fit 9 inches with no text
     under 10 pixels at 100 dpi; the table says, per mode, whether the container
     has its own network namespace and its own IP, and how many interfaces it sees.
 
@@ -586,7 +586,7 @@ def bridge_with_veths(bridge: Interface, host_interfaces: list[Interface],
     bnode = iface_node(bridge, f"iface:host:{bridge.name}")
     bridge_y = max((host_h - bnode.h) / 2, NS_TITLE)
     place_node(sc, bnode, PAD, bridge_y)
-    vx = PAD + NODE_W + 0.6
+    vx = PAD + NODE_W + 0.5
     host_w = vx + NODE_W + PAD
     # room between the host and the containers for the widest veth label (two lines)
     label_w = max((text_width(line, SMALL, mono=True) for *_, label in rows

@@ -24,9 +24,9 @@ from course_helpers.ipaddr import by_name
 
 matplotlib.use("Agg")
 
-#: The tallest a figure may be (px): about a screen and a half of scrolling. The
-#: four modes compared are two rows of panels over a legend and a table.
-MAX_H_PX, MAX_COMPARE_H_PX = 1400, 1600
+#: The tallest a figure may be (px): a screen and a half of scrolling, two screens for
+#: the four modes compared (two rows of panels over a legend and a table).
+MAX_H_PX, MAX_COMPARE_H_PX = 1400, 1800
 LONG = "dnc-0a1b2c3d-a-very-long-container-role-name-1"  # past every ellipsis limit
 
 
@@ -131,6 +131,14 @@ def test_the_bridge_figure_is_legible_on_a_busy_host(veths):
     on = [i for i in host if i.master == "docker0"]
     fig = plots.bridge_with_veths(docker0, host, {"web": eth0_of(on[0].index)})
     assert_legible(fig)
+
+
+def test_the_bridge_figure_is_legible_with_long_veth_names_and_high_ifindexes():
+    """15 characters, the longest name Linux allows (IFNAMSIZ), and 5-digit ifindexes."""
+    host = parse_ip_addr(HOST.replace("7: vethabc1234@if6", "48211: veth1a2b3c4d5e6@if48210"))
+    docker0 = by_name(host)["docker0"]
+    assert_legible(plots.bridge_with_veths(docker0, host))  # "container ifindex 48210"
+    assert_legible(plots.bridge_with_veths(docker0, host, {LONG: eth0_of(48211)}))
 
 
 def test_the_veth_label_keeps_both_ends():
