@@ -104,7 +104,7 @@ class ProcessChain:
             (which started it) but, once the shim has detached itself, the host's
             first process or a subreaper.
         shim_parent_pid: that parent's pid.
-        init_name: the name of PID 1 as seen here (``systemd``, ``init``, ``process_api`` …).
+        init_name: the name of PID 1 on the engine's host (``systemd``, ``init`` …).
         shim_adopted: the shim's parent is PID 1 or an ancestor of ``containerd``: the
             only processes the kernel hands an orphan to (an ancestor only if it made
             itself a subreaper).
@@ -203,7 +203,7 @@ STILL_HERE, REPLACED, GONE = "still here", "replaced", "gone"
 #: The exec driver's successor was looked for and not found (the container's parent is no shim).
 UNCONFIRMED = "not confirmed here"
 #: What a row's status rests on: something read from this engine, or only the record.
-SEEN, HISTORY = "seen here", "history"
+SEEN, HISTORY = "checked", "history"
 
 
 def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
@@ -278,8 +278,8 @@ def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
         {"source": "Docker Registry", "status": STILL_HERE, "basis": seen(stack.registry),
          "then": "where images were pulled from", "changed": "",
          "now": "registries speaking the OCI distribution API; Docker Hub by default",
-         "live": (f"{stack.registry} (configured; the course never contacts it)"
-                  if stack.registry else ""),
+         "live": (f"{stack.registry} (the default for docker pull; the course pulls "
+                  "nothing from it)" if stack.registry else ""),
          "checked": ("yes: docker info names the default registry" if stack.registry
                      else "no: docker info names no registry")},
         {"source": "NetworkDriver", "status": REPLACED, "basis": HISTORY,
@@ -305,11 +305,38 @@ def then_and_now(stack: EngineStack, chain: ProcessChain | None = None,
     ]
 
 
+def checked_summary(rows: list[dict[str, str]], lab: Lab) -> list[str]:
+    """Two lines: the parts whose status the engine's answers back, and those only Docker's
+    record shows (HISTORY).
+
+    A part that is gone or replaced counts as checked when what replaced it was found.
+    Live, the first line says "checked on your engine"; in replay, "checked in the
+    recorded run". Nothing is asked of the engine.
+
+    Args:
+        rows: :func:`then_and_now`.
+        lab: the session (live or replay).
+    """
+    def fate(row: dict[str, str]) -> str:
+        if row["status"] in (GONE, REPLACED):
+            return f"{row['status']}: what replaced it was found"
+        return row["status"]
+
+    where = "checked on your engine" if lab.is_live else "checked in the recorded run"
+    checked = [f"{r['source']} ({fate(r)})" for r in rows if r["basis"] == SEEN]
+    history = [f"{r['source']} ({r['status']})" for r in rows if r["basis"] == HISTORY]
+    return [f"{where}: " + ", ".join(checked),
+            "from Docker's record only (HISTORY): " + ", ".join(history)]
+
+
 #: The columns of :func:`then_and_now_table`: (heading, the row keys it shows).
 COLUMNS = (("what", ("source", "status")),
            ("then (changed in)", ("then", "changed")),
            ("now (this engine)", ("now", "live")),
            ("checked here", ("checked",)))
+#: The same columns' headings in replay, where no engine answers.
+REPLAY_HEADINGS = ("what", "then (changed in)", "now (the recorded engine)",
+                   "checked in the recorded run")
 _STATUS_COLOUR = {STILL_HERE: "#009E73", REPLACED: "#E69F00", GONE: "#777777",
                   UNCONFIRMED: "#D55E00"}
 
@@ -318,22 +345,34 @@ _STATUS_COLOUR = {STILL_HERE: "#009E73", REPLACED: "#E69F00", GONE: "#777777",
 class ThenAndNowTable:
     """:func:`then_and_now` as a table: an HTML table in JupyterLab, aligned text elsewhere.
 
-    One row per part of the source's picture; the columns are :data:`COLUMNS`.
+    One row per part of the source's picture; the columns are :data:`COLUMNS` (headed
+    :data:`REPLAY_HEADINGS` in replay, where ``live`` is False).
     """
 
     rows: tuple[dict[str, str], ...]
+    live: bool = True
 
-    @staticmethod
-    def _cells(row: dict[str, str]) -> list[tuple[str, str]]:
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """The column headings: :data:`COLUMNS`' live, :data:`REPLAY_HEADINGS` in replay."""
+        return tuple(h for h, _ in COLUMNS) if self.live else REPLAY_HEADINGS
+
+    @property
+    def here(self) -> str:
+        """How the engine's own value is introduced: ``here:`` live, ``recorded:`` in replay."""
+        return "here" if self.live else "recorded"
+
+    def _cells(self, row: dict[str, str]) -> list[tuple[str, str]]:
         """(main text, the smaller line under it) for each column."""
         return [(row["source"], row["status"]),
                 (row["then"], f"changed: {row['changed']}" if row["changed"] else "unchanged"),
-                (row["now"], f"here: {row['live']}" if row["live"] else ""),
+                (row["now"], f"{self.here}: {row['live']}" if row["live"] else ""),
                 (row["checked"], "")]
 
     def __repr__(self) -> str:
         widths = (20, 30, 34, 30)
-        lines = ["  ".join(f"{h:<{w}}" for (h, _), w in zip(COLUMNS, widths, strict=True)).rstrip(),
+        lines = ["  ".join(f"{h:<{w}}" for h, w in zip(self.headings, widths,
+                                                       strict=True)).rstrip(),
                  "  ".join("-" * w for w in widths)]
         for row in self.rows:
             wrapped = [textwrap.wrap(main, w) + textwrap.wrap(f"[{small}]" if small else "", w)
@@ -346,7 +385,7 @@ class ThenAndNowTable:
 
     def _repr_html_(self) -> str:
         cell = "padding:4px 8px;vertical-align:top;text-align:left;border-top:1px solid #ccc"
-        head = "".join(f"<th style='{cell}'>{html.escape(h)}</th>" for h, _ in COLUMNS)
+        head = "".join(f"<th style='{cell}'>{html.escape(h)}</th>" for h in self.headings)
         body = []
         for row in self.rows:
             (source, status), (then, changed), (now, live), (checked, _) = self._cells(row)
@@ -359,7 +398,7 @@ class ThenAndNowTable:
                 ("<small><b>HISTORY</b></small> " if history else "")
                 + _code(then.removeprefix("HISTORY: "))
                 + f"<br><small>{html.escape(changed)}</small>",
-                _code(now) + (f"<br><small>here: <code>{html.escape(row['live'])}</code>"
+                _code(now) + (f"<br><small>{self.here}: <code>{html.escape(row['live'])}</code>"
                               "</small>" if live else ""),
                 f"<span style='color:{'#009E73' if seen else '#555555'}'>"
                 f"{'✓ ' if seen else ''}{html.escape(checked)}</span>",
@@ -375,7 +414,7 @@ def _code(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
-def then_and_now_table(rows: list[dict[str, str]]) -> ThenAndNowTable:
+def then_and_now_table(rows: list[dict[str, str]], lab: Lab | None = None) -> ThenAndNowTable:
     """The rows of :func:`then_and_now` as a table, one row per part of the source's picture.
 
     Columns: what (the source's name and how it fared), then (with the Docker version
@@ -384,8 +423,9 @@ def then_and_now_table(rows: list[dict[str, str]]) -> ThenAndNowTable:
 
     Args:
         rows: :func:`then_and_now`.
+        lab: the session; in replay the headings say the values come from the recorded run.
 
     Returns:
         The table; display it as the cell's last expression.
     """
-    return ThenAndNowTable(tuple(rows))
+    return ThenAndNowTable(tuple(rows), live=lab is None or lab.is_live)

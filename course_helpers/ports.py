@@ -326,6 +326,22 @@ def nat_rules(lab: Lab, published: Published) -> NatView:
                     published, proxies)
 
 
+def relay_line(lab: Lab, nat: NatView) -> str:
+    """One line on the path the host's own fetch took: relayed by ``docker-proxy``, or
+    rewritten by the DNAT rule. Live it speaks of "your fetch"; in replay, of the fetch
+    of the recorded run. Nothing is asked of the engine.
+
+    Args:
+        lab: the session (live or replay).
+        nat: :func:`nat_rules`.
+    """
+    fetch = "so your fetch" if lab.is_live else "so, in the recorded run, the fetch"
+    if nat.proxy_args:
+        return f"  {fetch} was relayed by docker-proxy, the userland proxy for this port"
+    return (f"  {fetch} was rewritten by the DNAT rule: no docker-proxy runs for this "
+            "port (the userland proxy is switched off)")
+
+
 def loopback_guard_from(raw_prerouting: str, published: Published) -> tuple[str, ...]:
     """The DROP rules for a loopback-published port, out of ``iptables -t raw -S PREROUTING``.
 

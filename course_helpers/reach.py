@@ -180,6 +180,23 @@ def isolation_from(chains: list[str], bridges: dict[str, str]) -> tuple[str, ...
     return tuple(kept)
 
 
+def with_bridges(rule: str, bridges: dict[str, str]) -> str:
+    """A rule of :func:`isolation_from` as ``iptables -S`` prints it: each ``[network]``
+    back to that network's Linux bridge; a network not in ``bridges`` keeps its brackets.
+
+    >>> with_bridges("-A DOCKER-ISOLATION-STAGE-2 -o [alpha] -j DROP", {"alpha": "br-0a1b"})
+    '-A DOCKER-ISOLATION-STAGE-2 -o br-0a1b -j DROP'
+
+    Args:
+        rule: one rule, each bridge written as ``[network]``.
+        bridges: network name -> its Linux bridge (``{"bridge": "docker0"}``), as
+            ``docker network inspect`` names it.
+    """
+    words = rule.split()
+    return " ".join(bridges.get(w[1:-1], w) if w[:1] == "[" and w[-1:] == "]" else w
+                    for w in words)
+
+
 @recorded
 def isolation_rules(lab: Lab, playground: Playground) -> IsolationView:
     """The iptables rules that keep the playground's networks apart, when readable here.

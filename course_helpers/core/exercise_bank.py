@@ -123,9 +123,13 @@ TASKS: dict[str, tuple[Task, ...]] = {
              "look for the host interface whose index equals eth0.peer_index",
              "answer_1 = next(i.name for i in host.interfaces if i.index == eth0.peer_index)",
              _text),
-        Task("answer_2", lambda d: d["bridge"].container_id[:12],
-             "run the command: Docker hands one container's hostname to the other",
-             'answer_2 = lab.exec(joined.container, "hostname").strip()', _text),
+        Task("answer_2", lambda d: str(d["bridge"].interface("eth0").ipv4[0].ip),
+             "each line of /etc/hosts is an address followed by names: take the line that "
+             "names the hostname, and give its address as text",
+             'name = lab.exec(joined.container, "hostname").strip()  # docker exec NAME2 hostname\n'
+             'hosts = joined_files.file("/etc/hosts").text  # docker exec NAME2 cat /etc/hosts\n'
+             'answer_2 = next(line.split()[0] for line in hosts.splitlines()\n'
+             '                if name in line.split()[1:])', _text),
     ),
     "04_architecture": (
         Task("start_request", lambda d: "POST /containers/{id}/start",

@@ -358,7 +358,7 @@ def test_then_and_now_marks_history_and_fills_live_values():
         "ExecDriver"]["live"]
     assert by_source["Docker Registry"]["live"] == ""
     registry = stack_from(VERSION, {**INFO, "IndexServerAddress": "https://index.docker.io/v1/"})
-    assert "never contacts" in {r["source"]: r for r in then_and_now(registry)}[
+    assert "pulls nothing from it" in {r["source"]: r for r in then_and_now(registry)}[
         "Docker Registry"]["live"]
 
 

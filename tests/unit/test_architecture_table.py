@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 from test_architecture import INFO, VERSION
 
 from course_helpers.architecture import (
     COLUMNS,
+    REPLAY_HEADINGS,
     SEEN,
     ProcessChain,
+    checked_summary,
     then_and_now,
     then_and_now_table,
 )
@@ -103,3 +106,32 @@ def test_the_text_form_is_the_same_table_in_columns():
     starts = [lines[0].index(heading) for heading, _ in COLUMNS]
     assert starts == sorted(starts)
     assert "<" not in text, "no HTML in the text form"
+
+
+LIVE, REPLAY = SimpleNamespace(is_live=True), SimpleNamespace(is_live=False)
+
+
+def test_in_replay_the_table_says_its_values_come_from_the_recorded_run():
+    data = rows()
+    live, replay = then_and_now_table(data, LIVE), then_and_now_table(data, REPLAY)
+    assert parsed(live)[0] == [heading for heading, _ in COLUMNS]
+    assert parsed(replay)[0] == list(REPLAY_HEADINGS)
+    assert "recorded:" in replay._repr_html_() and "recorded:" not in live._repr_html_()
+    assert " here:" not in replay._repr_html_() and "here:" in live._repr_html_()
+    assert repr(replay).splitlines()[0].startswith("what") and "recorded" in repr(replay)
+    assert parsed(then_and_now_table(data))[0] == parsed(live)[0]  # no lab: live headings
+
+
+def test_the_summary_names_each_part_once_and_says_where_it_was_checked():
+    data = rows()
+    live, history = checked_summary(data, LIVE)
+    assert live.startswith("checked on your engine: ")
+    assert checked_summary(data, REPLAY)[0].startswith("checked in the recorded run: ")
+    assert history.startswith("from Docker's record only (HISTORY): ")
+    for row in data:
+        line = live if row["basis"] == SEEN else history
+        assert f"{row['source']} ({row['status']}" in line, row["source"]
+        assert (live + history).count(f"{row['source']} (") == 1, row["source"]
+    # a part that is gone counts as checked only through its successor, and says so
+    assert "ExecDriver (gone: what replaced it was found)" in live
+    assert "seen here" not in live + history

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from course_helpers.core.errors import CourseError
@@ -15,6 +17,7 @@ from course_helpers.ports import (
     loopback_guard_from,
     masquerade_from,
     nat_from,
+    relay_line,
     rule_options,
 )
 
@@ -120,3 +123,15 @@ def test_masquerade_rules_of_the_networks_asked_about():
     view = MasqueradeView(True, rules=found)
     assert view.of("alpha") is found[1] and view.of("gamma") is None
     assert decode(encode(view)) == view
+
+
+def test_the_relay_line_says_whose_fetch_it_was_live_and_in_replay():
+    relayed = nat_from(DOCKER_CHAIN, OUTPUT_CHAIN, WEB, [PROXY])
+    direct = nat_from(DOCKER_CHAIN, OUTPUT_CHAIN.replace("! -d 127.0.0.0/8 ", ""), WEB, [])
+    live, replay = SimpleNamespace(is_live=True), SimpleNamespace(is_live=False)
+    assert relayed.proxy_args and not direct.proxy_args
+    assert "your fetch was relayed by docker-proxy" in relay_line(live, relayed)
+    assert "your fetch was rewritten by the DNAT rule" in relay_line(live, direct)
+    for view in (relayed, direct):
+        line = relay_line(replay, view)
+        assert "in the recorded run" in line and "your" not in line

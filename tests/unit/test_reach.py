@@ -17,6 +17,7 @@ from course_helpers.reach import (
     ping_script,
     reach_matrix,
     targets_of,
+    with_bridges,
 )
 
 
@@ -97,3 +98,14 @@ def test_isolation_rules_only_for_our_bridges():
         "-A DOCKER-ISOLATION-STAGE-1 -i [beta] ! -o [beta] -j DOCKER-ISOLATION-STAGE-2",
         "-A DOCKER-ISOLATION-STAGE-2 -o [alpha] -j DROP",
     )
+
+
+def test_with_bridges_writes_the_rules_back_as_iptables_prints_them():
+    stage1 = "-A DOCKER-ISOLATION-STAGE-1 -i br-aaa ! -o br-aaa -j DOCKER-ISOLATION-STAGE-2\n"
+    stage2 = ("-A DOCKER-ISOLATION-STAGE-2 -o br-aaa -j DROP\n"
+              "-A DOCKER-ISOLATION-STAGE-2 -o x -j DROP\n")
+    named = {"br-aaa": "alpha"}
+    rules = isolation_from([stage1, stage2], named)
+    back = [with_bridges(rule, {"alpha": "br-aaa"}) for rule in rules]
+    assert back == [stage1.strip(), "-A DOCKER-ISOLATION-STAGE-2 -o br-aaa -j DROP"]
+    assert with_bridges(rules[0], {}) == rules[0], "an unknown network keeps its brackets"
