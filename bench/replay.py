@@ -12,7 +12,9 @@ measured side by side; the whole course under 20 s with two at once (issue 4).
 Each notebook runs with ``COURSE_BACKEND=replay`` and ``DOCKER_HOST`` pointing at a
 socket that does not exist, in its own folder, with the ``python3`` kernel. The floor
 runs before every notebook (``--rounds`` times over), so both see the same machine;
-their medians are compared. ``--jobs 2`` then runs the six at once, two by two, for the
+their medians are compared, by wall time and by the kernel's CPU time (user + system,
+kernel start included), which other work on a loaded machine hardly moves.
+``--jobs 2`` then runs the six at once, two by two, for the
 wall time of the whole course. ``--baseline TREE`` (another copy of the project) also runs
 each notebook from that tree (its package first on ``PYTHONPATH``) in every round, for a
 before/after column measured on the same machine at the same time.
@@ -34,26 +36,29 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_helpers.core.record import execute, notebooks  # noqa: E402
+from course_helpers.core.record import notebooks  # noqa: E402
+from notebooks import run  # noqa: E402 - bench/notebooks.py, beside this file
 
 TARGET_SECONDS, TARGET_RATIO = 20.0, 1.3
 ENV = {"COURSE_BACKEND": "replay", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 FLOOR_SOURCE = "import course_helpers\nimport matplotlib.pyplot as plt"
 
 
-def run_one(nb: Path, tree: Path | None = None) -> tuple[str, float, str]:
-    """Execute one notebook in replay (package from ``tree`` if given); (name, seconds, error)."""
+def run_one(nb: Path, tree: Path | None = None) -> tuple[str, float, float, str]:
+    """Execute one notebook in replay (package from ``tree`` if given).
+
+    Returns:
+        (name, wall seconds, kernel CPU seconds, error or "").
+    """
     env = {**os.environ, **ENV}
     env.pop("COURSE_RECORD_DIR", None)
-    if tree is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(tree), *filter(None, [env.get("PYTHONPATH")])])
     start = time.perf_counter()
     try:
-        execute(nb, env, timeout=120)
+        _, _, cpu = run(nb, tree, env)
         error = ""
     except Exception as exc:  # noqa: BLE001 - report and go on
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120]}"
-    return nb.name, time.perf_counter() - start, error
+        cpu, error = 0.0, f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120]}"
+    return nb.name, time.perf_counter() - start, cpu, error
 
 
 def floor_notebook(folder: Path) -> Path:
@@ -81,35 +86,49 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         floor = floor_notebook(Path(tmp))
         run_one(floor)  # warm the file cache for both sides
-        times: dict[str, list[float]] = {nb.name: [] for nb in books}
-        floors: list[float] = []
-        base: dict[str, list[float]] = {nb.name: [] for nb in books}
+        # name -> [(wall, cpu), ...] for this tree, the baseline tree and the floor
+        ours: dict[str, list[tuple[float, float]]] = {nb.name: [] for nb in books}
+        theirs: dict[str, list[tuple[float, float]]] = {nb.name: [] for nb in books}
+        floors: list[tuple[float, float]] = []
         for _ in range(args.rounds):
             for nb in books:
-                floors.append(run_one(floor)[1])
+                floors.append(run_one(floor)[1:3])
                 if tree is not None:
-                    base[nb.name].append(run_one(tree / "notebooks" / nb.name, tree)[1])
-                name, took, error = run_one(nb)
-                times[name].append(took)
+                    theirs[nb.name].append(run_one(tree / "notebooks" / nb.name, tree)[1:3])
+                name, took, cpu, error = run_one(nb)
+                ours[name].append((took, cpu))
                 if error:
                     failed = True
                     print(f"{name}: FAILED: {error}")
-    lowest = statistics.median(floors)
-    before = f" {'baseline x':>10}" if tree is not None else ""
-    print(f"{'notebook (replay, one at a time)':<34}{before} {'seconds':>8} {'x floor':>8}")
-    print(f"{'floor (imports only)':<34}{' ' * len(before)} {lowest:8.2f} {1:8.2f}")
-    worst = 0.0
-    for name, took in times.items():
-        median = statistics.median(took)
-        worst = max(worst, median / lowest)
+
+    def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+        return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+
+    low_wall, low_cpu = medians(floors)
+    head = f" {'baseline x':>10} {'cpu x':>6}" if tree is not None else ""
+    print(f"{'notebook (replay, one at a time)':<34}{head} {'seconds':>8} {'x floor':>8} "
+          f"{'cpu s':>6} {'cpu x':>6}")
+    print(f"{'floor (imports only)':<34}{' ' * len(head)} {low_wall:8.2f} {1:8.2f} "
+          f"{low_cpu:6.2f} {1:6.2f}")
+    worst, ratios, base_ratios = 0.0, [], []
+    for name, runs in ours.items():
+        wall, cpu = medians(runs)
+        worst = max(worst, wall / low_wall)
+        ratios.append((wall / low_wall, cpu / low_cpu))
+        before = ""
         if tree is not None:
-            before = f" {statistics.median(base[name]) / lowest:10.2f}"
-        print(f"{name:<34}{before} {median:8.2f} {median / lowest:8.2f}")
-    average = statistics.mean(statistics.median(t) for t in times.values())
+            b_wall, b_cpu = medians(theirs[name])
+            base_ratios.append((b_wall / low_wall, b_cpu / low_cpu))
+            before = f" {b_wall / low_wall:10.2f} {b_cpu / low_cpu:6.2f}"
+        print(f"{name:<34}{before} {wall:8.2f} {wall / low_wall:8.2f} {cpu:6.2f} "
+              f"{cpu / low_cpu:6.2f}")
+    before = ""
     if tree is not None:
-        before = f" {statistics.mean(statistics.median(t) for t in base.values()) / lowest:10.2f}"
-    print(f"{'average notebook':<34}{before} {average:8.2f} {average / lowest:8.2f}   target <= "
-          f"{TARGET_RATIO}x: worst {worst:.2f}x -> {'ok' if worst <= TARGET_RATIO else 'MISSED'}")
+        before = (f" {statistics.mean(r for r, _ in base_ratios):10.2f}"
+                  f" {statistics.mean(c for _, c in base_ratios):6.2f}")
+    print(f"{'average notebook':<34}{before} {'':8} {statistics.mean(r for r, _ in ratios):8.2f}"
+          f" {'':6} {statistics.mean(c for _, c in ratios):6.2f}   target <= {TARGET_RATIO}x: "
+          f"worst {worst:.2f}x -> {'ok' if worst <= TARGET_RATIO else 'MISSED'}")
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(run_one, books))
