@@ -172,13 +172,15 @@ def _isolated_mode(sc: Scene, snap: ModeSnapshot, ifaces: list[Interface],
     top = host_h + LINK_GAP
     shared = snap.mode == "container"
     title = f"{'shared' if shared else 'container'} network namespace · {snap.netns}"
-    for k, (text, name) in enumerate(badges):
-        add_badge(sc, PAD, top + NS_TITLE + k * (BADGE_H + 0.08), badge_w, text,
-               f"container:{name}")
-    head = NS_TITLE + len(badges) * (BADGE_H + 0.08) - 0.08 + GAP
+    # the interfaces first, the containers' badges below them: the veth link from
+    # the top row up to the host crosses no text
     nodes = [iface_node(i, f"iface:netns:{i.name}") for i in ifaces]
-    where, grid_h = add_grid(sc, nodes, cols, PAD, top + head)
-    add_namespace(sc, (0, top, width, head + grid_h + PAD), title,
+    where, grid_h = add_grid(sc, nodes, cols, PAD, top + NS_TITLE)
+    foot = top + NS_TITLE + grid_h + GAP
+    for k, (text, name) in enumerate(badges):
+        add_badge(sc, PAD, foot + k * (BADGE_H + 0.08), badge_w, text, f"container:{name}")
+    feet = len(badges) * (BADGE_H + 0.08) - 0.08
+    add_namespace(sc, (0, top, width, foot - top + feet + PAD), title,
         "container", f"netns:{'shared' if shared else 'container'}")
     # host-side ends above their container-side ends, the bridge above them
     xs = [where[f"iface:netns:{i.name}"][0] for i in paired]

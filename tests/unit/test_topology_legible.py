@@ -179,3 +179,21 @@ def test_the_mark_on_a_plain_figure_is_legible():
     plots.stamp(fig, MARK, grow=False)
     (mark,) = fig.texts
     assert mark.get_fontsize() * fig.dpi / 72 >= MIN_TEXT_PX
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.draw_topology(all_modes()["bridge"]),
+    lambda: plots.draw_topology(all_modes()["container"]),
+    lambda: plots.compare_modes(all_modes()),
+], ids=["bridge", "container", "compared"])
+def test_the_veth_link_crosses_no_container_badge(draw):
+    fig = draw()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    links = fig.findobj(lambda a: (a.get_gid() or "").startswith("veth-link:"))
+    badges = fig.findobj(lambda a: (a.get_gid() or "").startswith("container:"))
+    assert links and badges
+    for link in links:
+        line = link.get_window_extent(renderer)
+        for badge in badges:
+            assert not line.overlaps(badge.get_window_extent(renderer)), badge.get_gid()
