@@ -38,7 +38,7 @@ def _position(options: Sequence[str], item: str | int) -> int | None:
 
 
 def check_answer(options: Sequence[str], answer: str | int, choice: str | int | None,
-                 explanation: str = "") -> tuple[bool, str]:
+                 explanation: str = "", where: str = "") -> tuple[bool, str]:
     """Is ``choice`` the right answer? Returns (correct, feedback).
 
     Introduced in chapter 00; every chapter's quiz uses it. The feedback
@@ -49,6 +49,7 @@ def check_answer(options: Sequence[str], answer: str | int, choice: str | int | 
         answer: the right one, as its text or its position.
         choice: what the learner picked (text or position), None if nothing yet.
         explanation: said after "Correct.".
+        where: the section a wrong answer is sent back to (its heading), if any.
 
     Raises:
         BadInput: ``answer`` is not one of ``options``.
@@ -64,8 +65,8 @@ def check_answer(options: Sequence[str], answer: str | int, choice: str | int | 
         return False, "Not quite: that is not one of the answers offered."
     if picked == right:
         return True, f"Correct. {explanation}".strip()
-    return False, (f"Not quite: “{options[picked]}” is not it. Read the question again "
-                   "and try another answer.")
+    look = f"the section “{where}” above" if where else "the question"
+    return False, f"Not quite: “{options[picked]}” is not it. Read {look} again, then try another."
 
 
 def _inline(text: str) -> str:
@@ -74,7 +75,7 @@ def _inline(text: str) -> str:
 
 
 def quiz(question: str, options: Sequence[str], answer: str | int,
-         explanation: str = "") -> widgets.VBox:
+         explanation: str = "", where: str = "") -> widgets.VBox:
     """A one-question quiz: radio buttons, a Check button and feedback.
 
     Introduced in chapter 00; every chapter has one. CSS classes: ``dnc-quiz``
@@ -86,6 +87,7 @@ def quiz(question: str, options: Sequence[str], answer: str | int,
         options: the answers offered, all different.
         answer: the right one, as its text or its position.
         explanation: shown with a correct answer.
+        where: the section of the chapter a wrong answer is sent back to.
 
     Raises:
         BadInput: fewer than two options, repeated options, or an answer not among them.
@@ -104,7 +106,7 @@ def quiz(question: str, options: Sequence[str], answer: str | int,
         widget.add_class(css)
 
     def on_check(_button: widgets.Button) -> None:
-        correct, text = check_answer(options, answer, choices.value, explanation)
+        correct, text = check_answer(options, answer, choices.value, explanation, where)
         colour, state = (_RIGHT, "right") if correct else (_WRONG, "wrong")
         feedback.value = (f"<span class='dnc-quiz-{state}' style='color:{colour}'>"
                           f"{_inline(text)}</span>")
@@ -414,7 +416,8 @@ def quizzes(lab: Any) -> widgets.VBox:
     Introduced in chapter 00. The answers stay in the course's exercise bank.
     """
     chapter = _chapter_of(lab)
-    boxes = [quiz(q.question, q.options, q.answer, q.explanation) for q in QUIZZES[chapter]]
+    boxes = [quiz(q.question, q.options, q.answer, q.explanation, q.where)
+             for q in QUIZZES[chapter]]
     box = _Quizzes(boxes)
     box.add_class("dnc-quizzes")
     return box

@@ -89,7 +89,8 @@ TASKS: dict[str, tuple[Task, ...]] = {
     ),
     "01_host_interfaces": (
         Task("docker0_veths", _veths_on_docker0,
-             "veths_on('docker0', host) returns the list of veths; len() counts it",
+             "hostview.veths_on('docker0', host), the bridge's name first and then the "
+             "interfaces, returns the list of veths; len() counts it",
              'docker0_veths = len(hostview.veths_on("docker0", host))'),
         Task("without_docker", lambda d: {i.name for i in d["host"]} - set(d["made"]),
              "start from {i.name for i in host} and take away the set made",
@@ -104,7 +105,7 @@ TASKS: dict[str, tuple[Task, ...]] = {
              "counts it",
              'on_bridge = len(bridge["Containers"])  # docker network inspect bridge'),
         Task("cables", _veths_on_docker0,
-             "veths_on('docker0', host) lists the veths whose master is docker0",
+             "hostview.veths_on('docker0', host) lists the veths whose master is docker0",
              'cables = len(hostview.veths_on("docker0", host))  # ip link show master docker0'),
         Task("same", lambda d: len(d["bridge"]["Containers"]) == _veths_on_docker0(d),
              "compare the two numbers with ==",
@@ -133,7 +134,8 @@ TASKS: dict[str, tuple[Task, ...]] = {
     ),
     "04_architecture": (
         Task("start_request", lambda d: "POST /containers/{id}/start",
-             "look for the answer 204 No Content (the CLI command is docker start)",
+             "find the row whose answer is 204 No Content (docker start), and copy only its "
+             "method and route, without the -> and the status",
              'start_request = next(f"{c.method} {c.route}" for c in trace.calls '
              "if c.status == 204)",
              _route),
@@ -143,7 +145,8 @@ TASKS: dict[str, tuple[Task, ...]] = {
              "# first output or its end, however quickly `true` exits.\n"
              "in_between = start.seq - create.seq - 1"),
         Task("parent_program", _parent,
-             "it is neither dockerd nor containerd: look at 'its parent' in the process view",
+             "it is neither dockerd nor containerd: look at 'its parent' in the process view, "
+             "and give only the program's name, without its path",
              "parent_program = chain.parent if chain.visible else "
              "architecture.runc_shim(stack)",
              _text),
@@ -170,6 +173,8 @@ class Question:
     options: tuple[str, ...]
     answer: int
     explanation: str
+    #: The chapter's section (its English heading) a wrong answer is sent back to.
+    where: str = ""
 
 
 #: chapter -> its quiz, in the order the notebook shows it.
@@ -180,78 +185,91 @@ QUIZZES: dict[str, tuple[Question, ...]] = {
                  ("fail on the first cell", "pull an engine from a registry",
                   "replay recordings of a real run and say so", "pretend to be live"), 2,
                  "Lab() falls back to replay and the banner at the top says REPLAY, with the "
-                 "engine, OS and date of the recording."),
+                 "engine, OS and date of the recording.",
+                 where="The engine"),
         Question("What happens to the containers of this session when you shut down the "
                  "notebook's kernel?",
                  ("they keep running until you remove them", "the session removes them",
                   "Docker removes every container on the machine"), 1,
                  "Closing the session (lab.close(), a kernel restart or shutdown) removes "
                  "exactly what it made; a container of a tab you simply closed expires on its "
-                 "own after 15 minutes."),
+                 "own after 15 minutes.",
+                 where="The end of the session"),
     ),
     "01_host_interfaces": (
         Question("What is virbr0 on the source's CentOS 7 host?",
                  ("Docker's default bridge", "libvirt's NAT bridge for virtual machines",
                   "VMware's virtual network card", "a second loopback interface"), 1,
                  "libvirt creates virbr0 (192.168.122.1/24) for its default network; "
-                 "Docker's bridge is docker0."),
+                 "Docker's bridge is docker0.",
+                 where="What `virbr0` is"),
         Question("In the name ens33, what does s33 mean?",
                  ("hot-plug slot 33", "the 33rd Ethernet card found at boot", "subnet 33",
                   "VMware driver version 33"), 0,
-                 "Predictable names encode where the card sits: en = Ethernet, s33 = slot 33."),
+                 "Predictable names encode where the card sits: en = Ethernet, s33 = slot 33.",
+                 where="What `ens33` is"),
         Question("How did this chapter decide that an interface was made by Docker?",
                  ("its name starts with veth or br-", "its MAC address starts with 02:42",
                   "a Docker network names it as its bridge, or it is a veth plugged into such "
                   "a bridge", "it has no IPv4 address"), 2,
                  "Names and MACs can be chosen by anyone; Docker's network data and the "
-                 "veth's master say who made it."),
+                 "veth's master say who made it.",
+                 where="Which ones did Docker make?"),
     ),
     "02_docker0_and_commands": (
         Question("What does each new container on the default bridge add to the host?",
                  ("a new bridge", "one veth, plugged into docker0", "a new network card",
                   "nothing"), 1,
                  "One end of a veth pair becomes the container's eth0; the other end stays "
-                 "on the host with docker0 as its master."),
+                 "on the host with docker0 as its master.",
+                 where="One veth per container"),
         Question("Which networks can `docker network rm` remove?",
                  ("bridge, host and none", "only none",
                   "networks you created, once no container is attached",
                   "any network, even with containers attached"), 2,
                  "The default networks are pre-defined and cannot be removed; a network with "
-                 "active endpoints is refused until its containers leave."),
+                 "active endpoints is refused until its containers leave.",
+                 where="What Docker refuses"),
         Question("Where does a container on the default bridge send traffic for other "
                  "networks?",
                  ("to docker0's address, its default gateway", "straight out of the host's NIC",
                   "to 127.0.0.11", "to the network called host"), 0,
-                 "ip route in the container shows default via docker0's address."),
+                 "ip route in the container shows default via docker0's address.",
+                 where="docker0 is the containers' gateway"),
     ),
     "03_network_modes": (
         Question("A second container has no interface of its own, yet it shows the first "
                  "container's eth0 and IP address. Which mode did it use?",
                  ("bridge", "host", "none", "container:NAME"), 3,
                  "Container mode joins the network namespace of a running container, so both "
-                 "see the same eth0 and the same address."),
+                 "see the same eth0 and the same address.",
+                 where="Container mode"),
         Question("Which mode gives a container its own network namespace with only lo in it?",
                  ("bridge", "host", "none", "container:NAME"), 2,
-                 "none creates the namespace and configures nothing in it."),
+                 "none creates the namespace and configures nothing in it.",
+                 where="None mode"),
     ),
     "04_architecture": (
         Question("Today, which program sets up a container's namespaces and cgroups?",
                  ("dockerd", "containerd", "the exec driver", "runc"), 3,
                  "containerd asks the container's shim, the shim runs runc, runc sets "
                  "everything up and exits. The exec driver is history (removed in Docker "
-                 "1.11)."),
+                 "1.11).",
+                 where="Who runs a container today"),
         Question("docker run got the answer 101 to its attach request. What did that mean?",
                  ("the container failed to start",
                   "the connection switched from HTTP to carrying the container's output",
                   "the daemon asked the client to retry with another API version"), 1,
                  "101 Switching Protocols: the daemon takes the connection over for the "
-                 "output stream."),
+                 "output stream.",
+                 where="Client and server"),
         Question("With live-restore off (the default), what happens to running containers "
                  "when dockerd is stopped for an upgrade?",
                  ("they keep running: each hangs on its own shim", "dockerd stops them",
                   "containerd restarts them inside the new dockerd"), 1,
                  "By default dockerd stops its containers when it stops; live-restore keeps "
-                 "them running, which the shims make possible."),
+                 "them running, which the shims make possible.",
+                 where="Who runs a container today"),
     ),
     "05_going_further": (
         Question("Why can a not ping b?",
@@ -259,18 +277,21 @@ QUIZZES: dict[str, tuple[Question, ...]] = {
                   "the host drops traffic between different Docker bridge networks",
                   "a has no default route", "the embedded DNS does not know b"), 1,
                  "a's packets to beta go through the host, and Docker's isolation rules drop "
-                 "them."),
+                 "them.",
+                 where="Who can reach whom"),
         Question("On the default bridge, who answers nslookup d2. 127.0.0.11?",
                  ("Docker's embedded DNS", "nobody: nothing listens at 127.0.0.11 there",
                   "the host's DNS server"), 1,
                  "The embedded DNS exists only on user-defined networks: there dockerd "
-                 "listens at 127.0.0.11 inside each container's namespace."),
+                 "listens at 127.0.0.11 inside each container's namespace.",
+                 where="Names: the embedded DNS"),
         Question("What does -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE do?",
                  ("it drops traffic from containers on docker0 to the outside",
                   "it gives packets from docker0's subnet the host's address when they leave "
                   "by another interface",
                   "it forwards a published port to a container"), 1,
                  "MASQUERADE rewrites the source on the way out; DNAT (in the DOCKER chain) "
-                 "is what forwards a published port."),
+                 "is what forwards a published port.",
+                 where="Going out: the MASQUERADE rule"),
     ),
 }

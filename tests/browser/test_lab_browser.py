@@ -429,8 +429,8 @@ def expire_explorer_container(explorer: Locator) -> str:
 
 # -- the exercises, as a learner answers them after Run All ------------------------------------
 #: Chapter 03's exercises: (state, what the learner types, how the check answers). The second
-#: runs `docker exec` in a container the chapter started: after Run All the session is still
-#: open (the chapter ends with lab.summary(), not lab.close()), so that works too.
+#: one's right answer runs `docker exec` in a container the chapter started: after Run All the
+#: session is still open (the chapter ends with lab.summary(), not lab.close()).
 EXERCISE_TRIES = {
     "answer_1": [
         ("none", "answer_1 = None", "answer_1: not answered yet"),
@@ -444,15 +444,17 @@ EXERCISE_TRIES = {
     ],
     "answer_2": [
         ("none", "answer_2 = None", "answer_2: not answered yet"),
-        ("wrong", 'answer_2 = "localhost"', "answer_2: not yet. Hint: run the command"),
-        ("wrong-type", 'answer_2 = [lab.exec(joined.container, "hostname").strip()]',
-         "answer_2: not yet. Hint: run the command"),
-        ("right", 'answer_2 = lab.exec(joined.container, "hostname").strip()',
+        ("wrong", 'answer_2 = "127.0.0.1"', "answer_2: not yet. Hint: each line of /etc/hosts"),
+        ("wrong-type", 'answer_2 = bridge.interface("eth0").ipv4[0].ip',
+         "answer_2: not yet. Hint: the right value, but as an IPv4Address"),
+        ("right", 'answer_2 = next(line.split()[0] for line in joined_files.file("/etc/hosts")'
+                  '.text.splitlines() if lab.exec(joined.container, "hostname").strip() '
+                  'in line.split()[1:])',
          "answer_2: correct."),
     ],
 }
 #: What each exercise's solution button shows (a piece of its code).
-SOLUTION_SHOWS = {"answer_1": "eth0.peer_index", "answer_2": "lab.exec(joined.container"}
+SOLUTION_SHOWS = {"answer_1": "eth0.peer_index", "answer_2": 'joined_files.file("/etc/hosts")'}
 
 
 def check_exercises(nb: NotebookPage) -> None:

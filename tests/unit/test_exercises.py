@@ -164,3 +164,25 @@ def test_quizzes_show_their_question_as_text_and_keep_their_answer():
     choices.value = "none"
     next(w for w in quiz.children if "dnc-quiz-check" in w._dom_classes).click()
     assert "Correct" in quiz.children[-1].value
+
+
+def english_headings(chapter: str) -> set[str]:
+    """The English part of every ## and ### heading of a chapter's notebook."""
+    path = Path(__file__).resolve().parents[2] / "notebooks" / f"{chapter}.ipynb"
+    found = set()
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith(("## ", "### ")):
+                    found.add(line.lstrip("# ").split(" / ")[0].strip())
+    return found
+
+
+@pytest.mark.parametrize("chapter", sorted(QUIZZES))
+def test_every_quiz_question_sends_a_wrong_answer_to_a_section_its_chapter_has(chapter):
+    headings = english_headings(chapter)
+    for q in QUIZZES[chapter]:
+        assert q.where in headings, f"{chapter}: no section “{q.where}” ({sorted(headings)})"
+        wrong = next(i for i in range(len(q.options)) if i != q.answer)
+        correct, text = exercises.check_answer(q.options, q.answer, wrong, q.explanation, q.where)
+        assert not correct and f"Read the section “{q.where}” above again" in text
