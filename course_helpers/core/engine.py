@@ -189,15 +189,28 @@ _FIXES: tuple[tuple[str, str], ...] = (
 )
 
 
-def refusal_fix(status: int | None, reason: str) -> str:
-    """What to do about a refusal, as a clause (no full stop)."""
+def refusal_fix(status: int | None, reason: str, what: str = "") -> str:
+    """What to do about a refusal, as a clause (no full stop).
+
+    Args:
+        status: the HTTP status, if any.
+        reason: Docker's own words.
+        what: what was being done (``look up network X``): a missing network is sent to
+            ``docker network ls``, a missing container to ``docker ps -a``.
+    """
     lowered = reason.lower()
     for words, fix in _FIXES:
         if words in lowered:
             return fix
     if status == 404:
-        return ("check the name with `docker ps -a` or `docker network ls` (course containers "
-                "remove themselves when their lifetime ends)")
+        about = f"{what} {lowered}"
+        containers = ("`docker ps -a` (course containers remove themselves when their lifetime "
+                      "ends)")
+        if "network" in about and "container" not in about:
+            return "check the name with `docker network ls`"
+        if "container" in about or what.startswith("run `"):
+            return f"check the name with {containers}"
+        return f"check the name with `docker network ls` or {containers}"
     if status == 409:
         return "resolve the conflict Docker names and run the cell again"
     return "correct what Docker names and run the cell again"
@@ -209,7 +222,7 @@ def refusal(what: str, exc: docker.errors.APIError) -> DockerRefused:
     status = exc.status_code
     return DockerRefused(
         f"Docker refused to {what}: {as_clause(reason)} (HTTP {status}); "
-        f"{refusal_fix(status, reason)}.",
+        f"{refusal_fix(status, reason, what)}.",
         status=status, reason=reason,
     )
 

@@ -253,9 +253,11 @@ class Recording:
                 answers = self._by_name.get(name)
                 if not answers or name not in _SUBSTITUTABLE:
                     raise NotRecorded(
-                        f"This is a replay and it holds no recorded answer to {readable(key)}, "
-                        "which needs a live Docker engine: run it where Docker runs (`make lab`), "
-                        "or record it with `python -m course_helpers record`."
+                        "This notebook replays a recorded run (there is no Docker engine "
+                        f"here), and that run never asked for {readable(key)}, so this needs "
+                        "a live Docker engine: try it where Docker runs (`make lab`); a "
+                        "course maintainer can add it to the recording with `python -m "
+                        "course_helpers record`."
                     )
             index = self._seen[key]
             self._seen[key] += 1
@@ -406,7 +408,7 @@ def rebuild_error(data: dict[str, Any]) -> CourseError:
 def readable(key: str, limit: int = 120) -> str:
     """A call key as the call it stands for: ``run_in_mode('none', target='<web>')``."""
     name, args, kwargs = json.loads(key)
-    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items() if v is not None]
     text = f"{name}({', '.join(parts)})"
     return text if len(text) <= limit else text[: limit - 2] + "…)"
 

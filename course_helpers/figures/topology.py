@@ -527,8 +527,10 @@ def interface_map(interfaces: list[Interface], made_by_docker: set[str] | None =
     foot = "; ".join(filter(None, [
         f"Docker made {made} of these {len(interfaces)} interfaces" if made else "",
         f"{counted} are counted in boxes, not drawn one by one" if counted else "",
-        f"none here: {', '.join(absent)}" if absent else ""]))
+        ""]))
     foot = f"{foot[:1].upper()}{foot[1:]}." if foot else ""
+    if absent:
+        foot = f"{foot} This host has no {' or '.join(absent)} interfaces.".strip()
     add_title(sc, title, foot, sc.w)
     add_legend(sc, sc.y1 + 0.2, sc.w)
     return _sized(sc, "interface map")

@@ -179,3 +179,16 @@ def test_a_course_error_shows_as_one_line_in_jupyter(monkeypatch):
     assert_one_sentence(shown["evalue"], "bridge is a pre-defined network and cannot be removed")
     # The check can fail: an ordinary exception brings its traceback along.
     assert len(_jupyter_error("raise ValueError('plain')")["traceback"]) > 1
+
+
+@pytest.mark.parametrize(("what", "reason", "sent_to", "not_to"), [
+    ("look up network your-network", "network your-network not found",
+     "`docker network ls`", "docker ps"),
+    ("run `hostname` in box", "No such container: box", "`docker ps -a`", "docker network ls"),
+    ("inspect container 0123456789ab", "No such container: 0123456789ab", "`docker ps -a`",
+     "docker network ls"),
+])
+def test_a_missing_object_is_looked_for_with_the_command_that_lists_its_kind(
+        what, reason, sent_to, not_to):
+    said = str(engine.refusal(what, api_error(404, reason)))
+    assert f"check the name with {sent_to}" in said and not_to not in said, said

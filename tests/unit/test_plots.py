@@ -260,7 +260,7 @@ def test_interface_map_groups_by_kind_and_marks_docker():
     assert gids(fig, "master-link:vethabc1234")
     text = joined(fig)
     for expected in ("ens33", "virbr0", "192.168.122.1/24", "Docker made 2 of these",
-                     "none here: other virtual"):
+                     "This host has no other virtual interfaces."):
         assert expected in text
 
 
