@@ -1,9 +1,9 @@
-"""Draw the architecture: the source's pre-2016 figure beside the stack read from this engine.
+"""Draw the architecture: the source's pre-2016 figure above the stack read from this engine.
 
-Introduced in chapter 04 (Docker平台架构图解). The "now" column is built only
+Introduced in chapter 04 (Docker平台架构图解). The "now" panel is built only
 from live data (:class:`~course_helpers.architecture.EngineStack`, a
 :class:`~course_helpers.architecture.ProcessChain` and a
-:class:`~course_helpers.apitrace.RunTrace`); the "then" column is the source's
+:class:`~course_helpers.apitrace.RunTrace`); the "then" panel is the source's
 own figure, labelled as history. As in the other chapters' drawings, every
 role has an Okabe-Ito colour (safe for colour-blind readers) *and* a hatch
 pattern, and every box says in words what it is, so nothing relies on colour.
@@ -38,10 +38,18 @@ COLOURS = {role: colour for role, (colour, _) in STYLE.items()}
 _LEGEND = {"client": "client", "daemon": "daemon and its API", "driver": "drivers (in dockerd)",
            "runtime": "container runtime", "kernel": "Linux kernel",
            "registry": "registry (not contacted)", "history": "HISTORY: replaced or gone"}
-_ROW = 0.112     # vertical distance between rows
-_HALF = _ROW * 0.36  # half the height of a box
-_STRIPE = 0.018  # width of the hatched stripe on a box's left
-
+#: The figure's width (inches): 900 px at 100 dpi, what a notebook column shows unscaled.
+FIG_W = 9.0
+#: The x range of each panel (the boxes' x and width are in these units; 0.5 units = FIG_W).
+_THEN_X, _NOW_X = (-0.01, 0.49), (0.5, 1.0)
+_ROW = 0.86      # vertical distance between rows (inches)
+_HALF = 0.33     # half the height of a box (inches)
+_STRIPE = 0.015  # width of the hatched stripe on a box's left (x units)
+_HEAD = 0.5      # a panel's heading strip (inches)
+_LEGEND_H = 0.8  # the legend's strip at the bottom (inches)
+#: Font sizes (points): 1.25 times the first drawing's, none under 7.5 pt (10.4 px).
+_PT = {"heading": 13.5, "title": 11.5, "title_small": 10, "detail": 9.25,
+       "detail_small": 8, "history": 7.5, "edge": 8.75, "legend": 9.5}
 
 @dataclass(frozen=True)
 class Box:
@@ -51,8 +59,9 @@ class Box:
         key: a name edges refer to.
         title / detail: its two lines of text (the detail may wrap).
         role: its colour and hatch (a key of :data:`STYLE`).
-        row / x: where it sits (row 0 at the top; x in figure coordinates).
-        width: how wide it is.
+        row / x: where it sits (row 0 at the top; x in its panel's units: the source's
+            panel runs from -0.01 to 0.49, this engine's from 0.5 to 1, each 9 in wide).
+        width: how wide it is (same units).
         span: how many rows it covers (a box that holds others).
         dashed: drawn with a dashed outline (a part the course never contacts).
     """
@@ -155,7 +164,8 @@ def live_boxes(stack: EngineStack, chain: ProcessChain | None = None,
 
 
 def _y(row: int) -> float:
-    return 0.93 - row * _ROW
+    """The middle of a row, in inches below the top of its panel."""
+    return -(_HEAD + _HALF + row * _ROW)
 
 
 def _top(box: Box) -> float:
@@ -164,6 +174,11 @@ def _top(box: Box) -> float:
 
 def _bottom(box: Box) -> float:
     return _y(box.row + box.span - 1) - _HALF
+
+
+def _depth(boxes: list[Box] | tuple[Box, ...]) -> float:
+    """How tall a panel is (inches): its heading, its rows and a margin."""
+    return -min(_bottom(b) for b in boxes) + 0.15
 
 
 def _draw_box(ax: plt.Axes, box: Box, inner: bool = False) -> None:
@@ -178,19 +193,19 @@ def _draw_box(ax: plt.Axes, box: Box, inner: bool = False) -> None:
     ax.add_patch(Rectangle((left, bottom), _STRIPE, top - bottom, fc=colour, ec="black",
                            hatch=hatch, lw=0.4, alpha=0.9, gid=f"stripe:{box.key}:{box.role}"))
     centre = box.x + _STRIPE / 2
-    small = box.width < 0.2
+    small = "_small" if box.width < 0.2 else ""
     ink = "#444444" if box.role == "history" else "black"
     y = _y(box.row)
     lines = box.detail.count("\n") + 1
-    title_at, detail_at = {1: (0.38, -0.32), 2: (0.5, -0.02)}.get(lines, (0.62, 0.28))
+    title_at, detail_at = {1: (0.3, -0.38), 2: (0.5, -0.02)}.get(lines, (0.62, 0.28))
     ax.text(centre, y + _HALF * title_at, box.title, ha="center", va="center", color=ink,
-            fontsize=8 if small else 9.5, weight="bold")
+            fontsize=_PT[f"title{small}"], weight="bold", gid=f"title:{box.key}")
     ax.text(centre, y + _HALF * detail_at, box.detail, ha="center",
-            va="center" if lines == 1 else "top", color=ink, fontsize=6.5 if small else 7.5,
-            linespacing=1.1)
+            va="center" if lines == 1 else "top", color=ink, fontsize=_PT[f"detail{small}"],
+            linespacing=1.1, gid=f"detail:{box.key}")
     if box.role == "history":
-        ax.text(left + box.width - 0.004, top - 0.004, "HISTORY", ha="right", va="top",
-                fontsize=5.5, color=ink, style="italic")
+        ax.text(left + box.width - 0.004, top - 0.015, "HISTORY", ha="right", va="top",
+                fontsize=_PT["history"], color=ink, style="italic", gid=f"history:{box.key}")
 
 
 def _draw(ax: plt.Axes, boxes: list[Box] | tuple[Box, ...],
@@ -204,47 +219,67 @@ def _draw(ax: plt.Axes, boxes: list[Box] | tuple[Box, ...],
     for src, dst, label in edges:
         a, b = where[src], where[dst]
         dashed = a.dashed or b.dashed
-        if a.row <= b.row < a.row + a.span and b.span == 1 and b.x > a.x:  # beside: rightwards
+        beside = a.row <= b.row < a.row + a.span and b.span == 1 and b.x > a.x
+        if beside:  # rightwards, the label above the arrow
             start = (a.x + a.width / 2 + 0.003, _y(b.row))
             end = (b.x - b.width / 2 - 0.003, _y(b.row))
-            text_at = ((start[0] + end[0]) / 2, _y(b.row) + 0.012)
-        else:
+            text_at = ((start[0] + end[0]) / 2, _y(b.row) + 0.13)
+        else:  # downwards, the label right of the arrow
             start, end = (a.x, _bottom(a)), (b.x, _top(b))
-            text_at = ((start[0] + end[0]) / 2 + 0.01, (start[1] + end[1]) / 2)
+            text_at = ((start[0] + end[0]) / 2 + 0.008, (start[1] + end[1]) / 2)
         ax.annotate("", xy=end, xytext=start,
-                    arrowprops={"arrowstyle": "->", "lw": 1.1, "ls": "--" if dashed else "-"})
+                    arrowprops={"arrowstyle": "->", "lw": 1.3, "ls": "--" if dashed else "-"})
         if label:
-            ax.text(*text_at, label, fontsize=7, style="italic", va="center",
-                    ha="center" if a.row <= b.row < a.row + a.span else "left")
+            ax.text(*text_at, label, fontsize=_PT["edge"], style="italic", va="center",
+                    ha="center" if beside else "left", gid=f"edge:{src}:{dst}")
+
+
+def _panel(fig: Figure, bottom: float, height: float, xlim: tuple[float, float],
+           heading: str) -> plt.Axes:
+    """An axes across the figure, ``height`` inches high from ``bottom``, with a heading.
+
+    Its y axis is in inches below the panel's top (see :func:`_y`); its x axis is
+    ``xlim``, the units the boxes' x and width are given in.
+    """
+    total = fig.get_size_inches()[1]
+    ax = fig.add_axes((0, bottom / total, 1, height / total))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(-height, 0)
+    ax.axis("off")
+    ax.text(xlim[0] + 0.01, -_HEAD / 2, heading, ha="left", va="center",
+            fontsize=_PT["heading"], weight="bold", gid=f"heading:{heading}")
+    return ax
 
 
 def draw_architecture(stack: EngineStack, chain: ProcessChain | None = None,
                       trace: RunTrace | None = None) -> Figure:
-    """The source's architecture (history) beside the one read from this engine.
+    """The source's architecture (history) above the one read from this engine.
+
+    What ``docker version`` and ``docker info`` report, drawn as the source drew its
+    pre-2016 design. The figure is 9 inches wide (900 px at 100 dpi, a notebook
+    column) with its text drawn 1.25 times the first drawing's, so no text is
+    smaller than 10 pixels as a notebook shows it; the two panels are stacked.
 
     Args:
         stack: the live stack; chain, trace: optional live details (see :func:`live_boxes`).
 
     Returns:
-        The figure: "then" on the left, "now" on the right.
+        The figure: "then" on top, "now" below it, the legend at the bottom.
     """
     show_uncropped()
-    fig, ax = plt.subplots(figsize=(13, 9.5), FigureClass=SizedFigure)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.axis("off")
-    ax.text(0.24, 1.0, "then: the source's figure (before 2016)", ha="center", fontsize=11,
-            weight="bold")
-    ax.text(0.70, 1.0, "now: read from this engine", ha="center", fontsize=11, weight="bold")
-    ax.axvline(0.49, color="#999999", lw=0.8, ls=":")
-    _draw(ax, SOURCE_ARCHITECTURE, SOURCE_EDGES)
-    _draw(ax, live_boxes(stack, chain, trace), LIVE_EDGES)
+    now = live_boxes(stack, chain, trace)
+    then_h, now_h = _depth(SOURCE_ARCHITECTURE), _depth(now)
+    fig = plt.figure(figsize=(FIG_W, then_h + now_h + _LEGEND_H), FigureClass=SizedFigure)
+    # Fixed places, no tight_layout(): measuring every text for it cost a tenth of a second.
+    then = _panel(fig, now_h + _LEGEND_H, then_h, _THEN_X,
+                  "then: the source's figure (before 2016)")
+    then.axhline(0.08 - then_h, color="#999999", lw=0.8, ls=":")
+    _draw(then, SOURCE_ARCHITECTURE, SOURCE_EDGES)
+    _draw(_panel(fig, _LEGEND_H, now_h, _NOW_X, "now: read from this engine"), now, LIVE_EDGES)
     handles = [Patch(fc=STYLE[k][0], ec="black", hatch=STYLE[k][1], label=v)
                for k, v in _LEGEND.items()]
-    ax.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False,
-              bbox_to_anchor=(0.5, -0.03), handlelength=2.2, handleheight=1.3)
-    # Where tight_layout() put the axes (every text is inside them): fixed, as measuring
-    # every text for it cost a tenth of a second per figure.
-    fig.subplots_adjust(left=0.012, right=0.988, bottom=0.033, top=0.984)
+    fig.legend(handles=handles, loc="center", ncol=4, fontsize=_PT["legend"], frameon=False,
+               bbox_to_anchor=(0.5, _LEGEND_H / 2 / fig.get_size_inches()[1]),
+               handlelength=2.2, handleheight=1.3, columnspacing=1.0)
     stamp(fig, grow=False)  # in replay, "recorded on Docker Engine X (DATE)"; same size
     return fig
