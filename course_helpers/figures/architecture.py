@@ -266,10 +266,11 @@ def draw_architecture(stack: EngineStack, chain: ProcessChain | None = None,
     Returns:
         The figure: "then" on top, "now" below it, the legend at the bottom.
     """
-    show_uncropped()
     now = live_boxes(stack, chain, trace)
     then_h, now_h = _depth(SOURCE_ARCHITECTURE), _depth(now)
     fig = plt.figure(figsize=(FIG_W, then_h + now_h + _LEGEND_H), FigureClass=SizedFigure)
+    # After the figure: a kernel's first figure is what sets up the inline backend's printers.
+    show_uncropped()
     # Fixed places, no tight_layout(): measuring every text for it cost a tenth of a second.
     then = _panel(fig, now_h + _LEGEND_H, then_h, _THEN_X,
                   "then: the source's figure (before 2016)")

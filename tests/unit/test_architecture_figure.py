@@ -9,11 +9,14 @@ every bound is the notebook's (900 px wide, 10 px text), never read off the draw
 
 from __future__ import annotations
 
+import IPython
 import matplotlib
 import matplotlib.pyplot as plt
 import pytest
+from IPython.core.pylabtools import select_figure_formats
 from matplotlib.text import Text
 from test_architecture import INFO, VERSION
+from test_speed_figures import Shell, own_size, shown_size
 from test_topology_hostmap import MIN_TEXT_PX
 from test_topology_legible import assert_legible, shown_px
 
@@ -115,3 +118,18 @@ def test_the_replay_mark_is_legible_and_the_size_stays():
     _, _, smallest = shown_px(fig)
     assert mark.get_fontsize() * fig.dpi / 72 >= MIN_TEXT_PX and smallest >= MIN_TEXT_PX
     assert list(fig.get_size_inches()) == list(live), "nbval compares the size in its text"
+
+
+def test_a_kernels_first_figure_is_shown_uncropped(monkeypatch):
+    """ipykernel sets up the inline backend's printers when its first figure is made; the
+    course's printer is registered after that, or the first figure is cropped (920 px)."""
+    shell, made = Shell(), plt.figure
+
+    def first_figure_sets_up_the_backend(*args, **kwargs):
+        select_figure_formats(shell, {"png"}, bbox_inches="tight")
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(plt, "figure", first_figure_sets_up_the_backend)
+    fig = plots.draw_architecture(*ENGINES["quiet"]())
+    assert shown_size(shell, fig) == own_size(fig)
