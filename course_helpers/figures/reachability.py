@@ -132,8 +132,8 @@ def draw_by_address(playground: Playground, pings: list[Ping],
     n_rows, n_cols, cell = len(rows), len(columns), 0.55
     label_w = 0.07 * max(len(r) for r in rows) + 0.3
     width, height = label_w + n_cols * cell + 0.4, n_rows * cell + 1.9
-    show_uncropped()
     fig = plt.figure(figsize=(width, height), FigureClass=_ReachFigure)
+    show_uncropped()  # after the figure: a kernel's first figure sets up the inline printers
     ax = fig.add_axes((label_w / width, 0.75 / height, n_cols * cell / width,
                        n_rows * cell / height))
     for i, row in enumerate(cells):

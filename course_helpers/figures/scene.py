@@ -124,8 +124,8 @@ class CourseFigure(SizedFigure):
 
 
 def new_figure(name: str, size: tuple[float, float]) -> CourseFigure:
-    show_uncropped()
     fig = plt.figure(figsize=size, FigureClass=CourseFigure)
+    show_uncropped()  # after the figure: a kernel's first figure sets up the inline printers
     fig.course_name = name
     return fig
 
