@@ -370,7 +370,8 @@ def reveal_button(shown: Solution) -> widgets.VBox:
     Introduced in chapter 00. CSS classes: ``dnc-solution`` (the box),
     ``dnc-solution-show`` (the button) and ``dnc-solution-code`` (the code, once shown).
     """
-    button = widgets.Button(description="Show the solution", icon="eye")
+    button = widgets.Button(description="Show the solution", icon="eye",
+                            layout=widgets.Layout(width="auto"))
     code = widgets.HTML("")
     button.add_class("dnc-solution-show")
 

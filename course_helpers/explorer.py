@@ -279,6 +279,7 @@ def mode_explorer(lab: Any) -> widgets.VBox:
         if model.replaced:
             said.append(f"({model.replaced[0]} had expired, so a new container took its place: "
                         f"{model.replaced[1]}.)")
+            target.value = model.replaced[1]  # the box names a container that runs
         if model.replaying:
             said.append(f"This answer was {model.recorded_on()}, not run now.")
         status.value = html.escape(" ".join(said))

@@ -80,7 +80,7 @@ class SessionSummary:
                 "explorer above keep working. It ends, and removes them, when you run "
                 "lab.close() or restart or shut down the kernel; a tab closed while its kernel "
                 f"runs leaves them until their {minutes} lifetime runs out and they remove "
-                "themselves (after that, run the chapter again).")
+                "themselves (after that, run the cells that started them again).")
 
     def __repr__(self) -> str:
         return self.sentence()

@@ -93,7 +93,8 @@ TASKS: dict[str, tuple[Task, ...]] = {
              "interfaces, returns the list of veths; len() counts it",
              'docker0_veths = len(hostview.veths_on("docker0", host))'),
         Task("without_docker", lambda d: {i.name for i in d["host"]} - set(d["made"]),
-             "start from {i.name for i in host} and take away the set made",
+             "the host's interface names that are not in the set made (what Docker made): "
+             "a set, so set arithmetic works",
              "without_docker = {i.name for i in host} - made"),
         Task("bus_slot", lambda d: (0, 3),
              "p<bus>s<slot>: read the digits after p and after s",
@@ -222,7 +223,7 @@ QUIZZES: dict[str, tuple[Question, ...]] = {
                   "nothing"), 1,
                  "One end of a veth pair becomes the container's eth0; the other end stays "
                  "on the host with docker0 as its master.",
-                 where="One veth per container"),
+                 where="docker0 seen by the host"),
         Question("Which networks can `docker network rm` remove?",
                  ("bridge, host and none", "only none",
                   "networks you created, once no container is attached",
@@ -235,7 +236,7 @@ QUIZZES: dict[str, tuple[Question, ...]] = {
                  ("to docker0's address, its default gateway", "straight out of the host's NIC",
                   "to 127.0.0.11", "to the network called host"), 0,
                  "ip route in the container shows default via docker0's address.",
-                 where="docker0 is the containers' gateway"),
+                 where="docker0 seen by Docker"),
     ),
     "03_network_modes": (
         Question("A second container has no interface of its own, yet it shows the first "
@@ -243,11 +244,11 @@ QUIZZES: dict[str, tuple[Question, ...]] = {
                  ("bridge", "host", "none", "container:NAME"), 3,
                  "Container mode joins the network namespace of a running container, so both "
                  "see the same eth0 and the same address.",
-                 where="Container mode"),
+                 where="The four side by side"),
         Question("Which mode gives a container its own network namespace with only lo in it?",
                  ("bridge", "host", "none", "container:NAME"), 2,
                  "none creates the namespace and configures nothing in it.",
-                 where="None mode"),
+                 where="The four side by side"),
     ),
     "04_architecture": (
         Question("Today, which program sets up a container's namespaces and cgroups?",
