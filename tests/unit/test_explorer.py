@@ -80,6 +80,8 @@ def test_the_widget_says_when_it_replaced_an_expired_target(monkeypatch):
     find(box, "dnc-run").click()
     said = find(box, "dnc-status").value
     assert "had expired" in said and "dnc-error" not in said
+    replacement = find(box, "dnc-target").value
+    assert replacement != first and replacement in said, "the box should name the new one"
 
 
 def replay_lab(calls: list[tuple[str, str | None]]) -> FakeLab:
