@@ -142,7 +142,7 @@ def draw_by_address(playground: Playground, pings: list[Ping],
             ax.add_patch(Rectangle((j, n_rows - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
                                    gid=f"cell:{i}:{j}"))
             ax.text(j + 0.5, n_rows - 0.5 - i, symbol, ha="center", va="center",
-                    fontsize=13 if value is not None else 7, weight="bold", color=ink,
+                    fontsize=13 if value is not None else 7.5, weight="bold", color=ink,
                     gid=f"mark:{i}:{j}")
     groups: dict[str, list[int]] = {}
     for j, (_, net) in enumerate(columns):
@@ -163,9 +163,9 @@ def draw_by_address(playground: Playground, pings: list[Ping],
     for spine in ax.spines.values():
         spine.set_visible(False)
     fig.text(0.1 / width, 1 - 0.45 / height, "row: who pinged\ncolumn: whose address",
-             fontsize=6.5, va="top", style="italic")
+             fontsize=7.5, va="top", style="italic")
     handles = [Patch(fc=c, ec="black", label=lab) for _, c, _, lab in _CELL.values()]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=6.5, frameon=False,
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7.5, frameon=False,
                handlelength=1.6, columnspacing=1.0)
     fig.suptitle(title, fontsize=10, weight="bold", x=0.1 / width, y=1 - 0.1 / height,
                  ha="left", va="top")

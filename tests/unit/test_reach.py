@@ -85,6 +85,21 @@ def test_the_figure_by_address_draws_a_symbol_in_every_cell():
     plt.close(fig)
 
 
+def test_the_figure_by_address_has_no_text_under_10_px_at_notebook_size():
+    matplotlib.use("Agg")
+    ground = pg()
+    pings = [Ping(s.role, t.role, net, ip, net in s.networks)
+             for s in ground.members for t, net, ip in targets_of(ground, s)]
+    fig = draw_by_address(ground, pings)
+    fig.canvas.draw()
+    width_px = fig.get_figwidth() * fig.dpi
+    shown = min(1.0, 900 / width_px)  # JupyterLab shrinks what is wider than its column
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    smallest = min(t.get_fontsize() * fig.dpi / 72 * shown for t in texts)
+    assert smallest >= 10, f"text {smallest:.1f} px high as shown"
+    plt.close(fig)
+
+
 def test_isolation_rules_only_for_our_bridges():
     stage1 = ("-N DOCKER-ISOLATION-STAGE-1\n"
               "-A DOCKER-ISOLATION-STAGE-1 -i br-bbb ! -o br-bbb -j DOCKER-ISOLATION-STAGE-2\n"
