@@ -295,6 +295,25 @@ class Lab:
         when replaying, saying whose engine the outputs below come from."""
         return Banner(self.describe(), self.is_live)
 
+    def recorded_note(self) -> str:
+        """``(recorded on Docker Engine X (DATE))`` when replaying, else ``""``: what marks a
+        result that comes from a recording, as the figures' stamp does."""
+        if self.is_live:
+            return ""
+        meta = self.replay_from.meta
+        return f"(recorded on Docker Engine {meta.get('engine')} ({meta.get('date')}))"
+
+    def say(self, *lines: str) -> None:
+        """Print result lines; when replaying, one more line says they were recorded.
+
+        Similar to ``print`` with each line on its own; the mark
+        (:meth:`recorded_note`) keeps a replayed result from passing for this machine's.
+        """
+        for line in lines:
+            print(line)
+        if not self.is_live:
+            print(self.recorded_note())
+
     def require_live(self, what: str) -> bool:
         """True when live; otherwise print that ``what`` needs a live engine and return False."""
         if self.is_live:

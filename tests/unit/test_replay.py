@@ -539,3 +539,12 @@ def test_a_backend_that_is_not_a_word(recordings, backend):
     with pytest.raises(BadInput) as err:
         Lab("99_test", backend=backend)
     assert "pass 'live', 'replay' or 'auto'" in str(err.value)
+
+
+def test_a_result_said_in_replay_says_which_recorded_run_it_comes_from(recordings, capsys):
+    lab = Lab("99_test", backend="replay")
+    lab.say("one", "two")
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["one", "two"]
+    engine, date = lab.replay_from.meta["engine"], lab.replay_from.meta["date"]
+    assert out[2] == f"(recorded on Docker Engine {engine} ({date}))" == lab.recorded_note()

@@ -104,3 +104,9 @@ def test_a_spare_still_starting_is_already_a_spare_and_stops_being_one_once_hand
     handed = lab.container_for_mode("none")
     assert handed.id == making and not lab.is_spare(handed)
     assert lab.summary().containers == 1
+
+
+def test_results_said_live_carry_no_mark(lab, capsys):
+    lab.say("GET /index.html -> 200: hello")
+    assert capsys.readouterr().out == "GET /index.html -> 200: hello\n"
+    assert lab.recorded_note() == ""
