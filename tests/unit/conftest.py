@@ -33,6 +33,20 @@ def examples(full: int) -> int:
 
 
 @pytest.fixture
+def clean_figures():
+    """Draw as live does (no replay mark), and close whatever the test drew (other tests
+    count the open figures). Figure tests use it module-wide through ``pytestmark``."""
+    import matplotlib.pyplot as plt
+
+    from course_helpers import figures
+
+    figures.note_recording("")
+    yield
+    figures.note_recording("")
+    plt.close("all")
+
+
+@pytest.fixture
 def client() -> FakeDockerClient:
     """One fake engine client (tests/unit/fakeengine.py), fresh for each test."""
     return FakeDockerClient()

@@ -57,13 +57,7 @@ ENGINES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Close what a test drew, and draw as live does (no replay mark) unless told."""
-    plots.note_recording("")
-    yield
-    plots.note_recording("")
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("clean_figures")
 
 
 def texts_of(fig) -> list[Text]:

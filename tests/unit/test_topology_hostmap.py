@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import matplotlib
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
@@ -22,11 +21,7 @@ from course_helpers.ipaddr import Interface
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Close what a test drew (other tests count the open figures)."""
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("clean_figures")
 
 #: The width a notebook shows a figure at without scaling it down (its output area
 #: in the 1400 px window of the browser tests is wider), and the smallest text allowed.

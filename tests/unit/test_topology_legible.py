@@ -13,7 +13,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
-from matplotlib.table import Table
+from matplotlib.text import Text
 from test_plots import HOST, all_modes, snapshot
 from test_topology_hostmap import DISPLAY_PX, MIN_TEXT_PX, busy_host
 
@@ -30,13 +30,7 @@ MAX_H_PX, MAX_COMPARE_H_PX = 1400, 1800
 LONG = "dnc-0a1b2c3d-a-very-long-container-role-name-1"  # past every ellipsis limit
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Close what a test drew, and draw as live does (no replay mark) unless told."""
-    plots.note_recording("")
-    yield
-    plots.note_recording("")
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("clean_figures")
 
 
 def shown_px(fig: Figure) -> tuple[float, float, float]:
@@ -44,10 +38,11 @@ def shown_px(fig: Figure) -> tuple[float, float, float]:
     fig.canvas.draw()
     width, height = fig.get_size_inches() * fig.dpi
     shown = min(1.0, DISPLAY_PX / width)
-    texts = [t for ax in fig.axes for t in ax.texts] + list(fig.texts)
-    for table in fig.findobj(Table):
-        texts += [cell.get_text() for cell in table.get_celld().values()]
-    sizes = [t.get_fontsize() * fig.dpi / 72 * shown for t in texts if t.get_text().strip()]
+    hidden = {id(t) for ax in fig.axes if not ax.axison  # an axis turned off: no tick labels
+              for t in ax.get_xticklabels() + ax.get_yticklabels()}
+    texts = [t for t in fig.findobj(Text)  # every text: boxes, titles, legends, tables, ticks
+             if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    sizes = [t.get_fontsize() * fig.dpi / 72 * shown for t in texts]
     assert sizes, "the figure has text"
     return width * shown, height * shown, min(sizes)
 
