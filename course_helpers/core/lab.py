@@ -551,15 +551,8 @@ class Lab:
         """
         if not self.is_live:
             return
-        cid = check_container_ref(container)
-        if cid not in self._containers:
-            raise BadInput(
-                f"Container {describe_ref(container)} was not created by this Lab, so the "
-                "course will not remove it: use `docker rm` yourself if you mean to."
-            )
-        sessions.remove_container(self.client, cid, self._containers[cid])
-        with self._mutex:
-            self._containers.pop(cid, None)
+        self._remove_own(self._containers, check_container_ref(container), container,
+                         "Container", "docker rm", sessions.remove_container)
 
     @recorded(check=check_exec)
     def exec(self, container: ContainerRef | str, command: list[str] | str, *,
@@ -727,15 +720,20 @@ class Lab:
         Docker's own refusals (active endpoints …) come back as :class:`DockerRefused`.
         """
         check_network_ref(self, network)
-        nid = ref_id(network)
-        if nid not in self._networks:
+        self._remove_own(self._networks, ref_id(network), network, "Network", "docker network rm",
+                         sessions.remove_network)
+
+    def _remove_own(self, owned: dict[str, str], oid: str, given: Any, kind: str, command: str,
+                    remove: Callable[..., object]) -> None:
+        """Remove an object of this session by full id, then forget it; refuse anyone else's."""
+        if oid not in owned:
             raise BadInput(
-                f"Network {describe_ref(network)} was not created by this Lab, so the "
-                "course will not remove it: use `docker network rm` yourself if you mean to."
+                f"{kind} {describe_ref(given)} was not created by this Lab, so the course will "
+                f"not remove it: use `{command}` yourself if you mean to."
             )
-        sessions.remove_network(self.client, nid, self._networks[nid])
+        remove(self.client, oid, owned[oid])
         with self._mutex:
-            self._networks.pop(nid, None)
+            owned.pop(oid, None)
 
     def owned_network(self, ref: str) -> NetworkRef | None:
         """This session's network whose full id or name is ``ref``, else None."""
