@@ -147,12 +147,9 @@ class ModeExplorerModel:
     replaced: tuple[str, str] | None = None
 
     def recorded_on(self) -> str:
-        """In replay, "recorded on Docker Engine X (DATE)"; live, ""."""
-        recording = getattr(self.lab, "replay_from", None)
-        if not self.replaying or recording is None:
-            return ""
-        meta = recording.meta
-        return f"recorded on Docker Engine {meta.get('engine')} ({meta.get('date')})"
+        """In replay, "recorded on Docker Engine X (DATE)" (the Lab's own mark); live, ""."""
+        mark = getattr(self.lab, "recorded_on", None)
+        return mark() if self.replaying and callable(mark) else ""
 
 
 def _is(lab: Any, method: str, cid: str, name: str) -> bool:

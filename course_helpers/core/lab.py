@@ -219,9 +219,7 @@ class Lab:
         self.image = self.replay_from.meta["image"]
         self.labels = sessions.labels_for(self.session)
         self.closed = False
-        meta = self.replay_from.meta
-        figures.note_recording(f"recorded on Docker Engine {meta.get('engine')} "
-                               f"({meta.get('date')})")
+        figures.note_recording(self.recorded_on())
 
     def _init_live(self, client: docker.DockerClient, reap: bool) -> None:
         self.backend = "live"
@@ -295,24 +293,24 @@ class Lab:
         when replaying, saying whose engine the outputs below come from."""
         return Banner(self.describe(), self.is_live)
 
-    def recorded_note(self) -> str:
-        """``(recorded on Docker Engine X (DATE))`` when replaying, else ``""``: what marks a
-        result that comes from a recording, as the figures' stamp does."""
-        if self.is_live:
+    def recorded_on(self) -> str:
+        """``recorded on Docker Engine X (DATE)`` when replaying, else ``""``: the one mark of
+        what comes from a recording (figures' stamp, explorer, :meth:`say`)."""
+        if self.is_live or self.replay_from is None:
             return ""
         meta = self.replay_from.meta
-        return f"(recorded on Docker Engine {meta.get('engine')} ({meta.get('date')}))"
+        return f"recorded on Docker Engine {meta.get('engine')} ({meta.get('date')})"
 
     def say(self, *lines: str) -> None:
         """Print result lines; when replaying, one more line says they were recorded.
 
         Similar to ``print`` with each line on its own; the mark
-        (:meth:`recorded_note`) keeps a replayed result from passing for this machine's.
+        (:meth:`recorded_on`) keeps a replayed result from passing for this machine's.
         """
         for line in lines:
             print(line)
         if not self.is_live:
-            print(self.recorded_note())
+            print(f"({self.recorded_on()})")
 
     def require_live(self, what: str) -> bool:
         """True when live; otherwise print that ``what`` needs a live engine and return False."""

@@ -91,6 +91,7 @@ def replay_lab(calls: list[tuple[str, str | None]]) -> FakeLab:
     for mode, target in calls:
         rec.add(call_key("run_in_mode", (), {"mode": mode, "target": target}), None)
     lab.replay_from = rec
+    lab.recorded_on = lambda: "recorded on Docker Engine 28.5.2 (2026-11-30)"  # as Lab says it
     return lab
 
 

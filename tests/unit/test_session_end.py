@@ -109,4 +109,4 @@ def test_a_spare_still_starting_is_already_a_spare_and_stops_being_one_once_hand
 def test_results_said_live_carry_no_mark(lab, capsys):
     lab.say("GET /index.html -> 200: hello")
     assert capsys.readouterr().out == "GET /index.html -> 200: hello\n"
-    assert lab.recorded_note() == ""
+    assert lab.recorded_on() == ""
