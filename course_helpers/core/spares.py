@@ -64,13 +64,6 @@ class Spares(Generic[Ref]):
             future = self._pool.submit(self.start, mode)
             self._ready[mode] = (future, time.monotonic())
 
-    def waiting(self) -> set[str]:
-        """Ids of the spares started and not handed out yet (what the explorer must not offer)."""
-        with self._mutex:
-            futures = [future for future, _ in self._ready.values()]
-        return {getattr(f.result(), "id", None) for f in futures
-                if f.done() and f.exception() is None}
-
     def take(self, mode: str) -> Ref:
         """A running container in ``mode``: the spare if one is ready, else a new one.
 
