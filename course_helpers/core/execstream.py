@@ -23,20 +23,30 @@ def read_exec_stream(sock: Any, *, deadline: float, limit: int,
         sock: the stream's socket (anything with ``fileno`` and ``recv``).
         deadline: a :func:`time.monotonic` time after which reading stops.
         limit: how many bytes of output to keep.
-        until: stop once the output kept holds these bytes (the stream of ``docker
-            attach`` goes on while the container runs); then ``finished`` is True.
+        until: stop once the output holds these bytes, kept or dropped (the stream of
+            ``docker attach`` goes on while the container runs); then ``finished`` is True.
 
     Returns:
         ``(output, cut, finished)``: what was kept, whether more was dropped, and
-        whether the stream ended before the deadline.
+        whether the stream ended (or ``until`` came) before the deadline.
     """
+    out, cut, finished, _ = read_with_tail(sock, deadline=deadline, limit=limit, until=until)
+    return out, cut, finished
+
+
+def read_with_tail(sock: Any, *, deadline: float, limit: int, until: bytes | None = None,
+                   tail: int = 0) -> tuple[bytes, bool, bool, bytes]:
+    """:func:`read_exec_stream`, plus the last ``tail`` bytes received (kept or dropped), so
+    that a marker printed after a long output is seen even when the output was cut."""
     pending = bytearray()
     out = bytearray()
+    seen = bytearray()  # the last bytes received, kept or not
+    keep = max(tail, len(until or b""))
     cut = False
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return bytes(out), cut, False
+            return bytes(out), cut, False, bytes(seen[-tail:] if tail else b"")
         buffered = getattr(sock, "pending", None)
         if not (buffered and buffered()):
             ready, _, _ = select.select([sock], [], [], remaining)
@@ -44,20 +54,23 @@ def read_exec_stream(sock: Any, *, deadline: float, limit: int,
                 continue
         chunk = sock.recv(1 << 16)
         if not chunk:
-            return bytes(out), cut, True
+            return bytes(out), cut, True, bytes(seen[-tail:] if tail else b"")
         pending += chunk
         while len(pending) >= 8:
             size = int.from_bytes(pending[4:8], "big")
             if len(pending) < 8 + size:
                 break
             if pending[0] in (1, 2):
+                payload = pending[8:8 + size]
                 room = limit - len(out)
                 if size > room:
                     cut = True
-                out += pending[8:8 + min(size, max(room, 0))]
+                out += payload[:max(room, 0)]
+                seen += payload
+                if until is not None and until in seen:
+                    return bytes(out), cut, True, bytes(seen[-tail:] if tail else b"")
+                del seen[:max(len(seen) - keep, 0)]
             del pending[:8 + size]
-        if until is not None and until in out:
-            return bytes(out), cut, True
 
 
 def read_and_close(sock: Any, *, deadline: float, limit: int,

@@ -43,6 +43,7 @@ from .errors import (
 )
 from .execstream import read_and_close
 from .image import ensure_image
+from .keptshell import KeptShell, ShellLost
 from .options import (
     DEFAULT_LIFETIME,
     EXEC_TIMEOUT,
@@ -167,6 +168,9 @@ class Lab:
         #: start_and_read only, for the call it makes in its own thread).
         self._starting = threading.local()
         self._probe_lock = threading.Lock()
+        #: A shell kept open in the host probe (host reads without a `docker exec` each).
+        self._shell: KeptShell | None = None
+        self._shell_lock = threading.Lock()
         #: Spares' ids from the moment Docker made them until handed out (never offered).
         self._spare_ids: set[str] = set()
         self._spares = Spares(start=self._start_spare, discard=self.discard,
@@ -584,19 +588,14 @@ class Lab:
         deadline = time.monotonic() + limit
         try:
             with translated(f"run `{shown}` in {where}"):
-                exec_id = self.client.api.exec_create(ref, cmd)["Id"]
-                sock = self.client.api.exec_start(exec_id, socket=True)
-                data, cut, finished = read_and_close(sock, deadline=deadline,
-                                                     limit=EXEC_OUTPUT_LIMIT)
-                output = data.decode(errors="replace")
-                if not finished:
+                output, cut, code = self._exec_once(ref, cmd, deadline)
+                if code is None:
                     raise CommandTimedOut(
                         f"`{shown}` did not finish within {limit:g} s in {where}: make it end "
                         f"sooner, or pass lab.exec(..., timeout=SECONDS) (at most "
                         f"{MAX_EXEC_TIMEOUT}).",
                         timeout=limit, output=output,
                     )
-                code = self.client.api.exec_inspect(exec_id)["ExitCode"]
         except DockerRefused as exc:
             if exc.status != 404 or ref not in self._containers:
                 raise
@@ -619,6 +618,44 @@ class Lab:
                 exit_code=code, output=output,
             )
         return output
+
+    def _exec_once(self, ref: str, cmd: list[str], deadline: float) -> tuple[str, bool, int | None]:
+        """``(output, cut, exit code)`` of one command; the code is None when it did not end
+        by ``deadline``. In the host probe through its kept shell when that is free (see
+        :mod:`course_helpers.core.keptshell`), else by one ``docker exec``."""
+        shell = self._kept_shell(ref)
+        if shell is not None and shell.lock.acquire(blocking=False):
+            try:
+                return shell.run(cmd, deadline=deadline, limit=EXEC_OUTPUT_LIMIT)
+            except TimeoutError as exc:
+                return str(exc), False, None
+            except ShellLost:
+                pass  # the shell ended with its container: the usual way says what became of it
+            finally:
+                shell.lock.release()
+        api = self.client.api
+        exec_id = api.exec_create(ref, cmd)["Id"]
+        data, cut, finished = read_and_close(api.exec_start(exec_id, socket=True),
+                                             deadline=deadline, limit=EXEC_OUTPUT_LIMIT)
+        code = api.exec_inspect(exec_id)["ExitCode"] if finished else None
+        return data.decode(errors="replace"), cut, code
+
+    def _kept_shell(self, ref: str) -> KeptShell | None:
+        """The host probe's kept shell, opened on first use; None for any other container."""
+        probe = self._probe
+        if not self.is_live or probe is None or ref != probe.id:
+            return None
+        with self._shell_lock:
+            shell = self._shell
+            if shell is None or not shell.alive or shell.container_id != ref:
+                if shell is not None:
+                    shell.close()
+                try:
+                    shell = self._shell = KeptShell(self.client.api, ref)
+                except Exception:  # noqa: BLE001 - the usual `docker exec` says what is wrong
+                    self._shell = None
+                    return None
+            return shell
 
     def ip_addr(self, container: ContainerRef | str) -> list[Interface]:
         """Parsed ``ip addr`` inside a container. Similar to ``docker exec C ip addr``."""
@@ -826,6 +863,8 @@ class Lab:
             api.timeout = min(saved_timeout, CLOSE_REQUEST_TIMEOUT)
         try:
             self._spares.stop()
+            if self._shell is not None:
+                self._shell.close()
             if self._adopt_labelled():
                 self._remove_all(deadline)
             folder = os.environ.get("COURSE_RECORD_DIR")

@@ -1,0 +1,106 @@
+"""One shell kept open in a container, fed one command at a time.
+
+Introduced in chapter 01, whose host reads go through it: every look at the host
+(``ip addr``, the kernel's link table, chapter 03's veth peers) is a command in the
+session's host-mode container. A ``docker exec`` each time makes the runtime start a
+process in the container (about 60 ms on two cores); a shell started once with
+``docker exec -i`` and given each command on its stdin answers in a few milliseconds.
+:meth:`course_helpers.Lab.exec` uses it for the host probe only; what it returns is what
+a ``docker exec`` of the same command returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import socket
+import threading
+from typing import Any
+
+from .execstream import read_with_tail
+
+#: How the shell reports each command's end: ``<exit status> <token>``.
+_END = re.compile(rb"\n(\d+) ([0-9a-f]{16})\n$")
+
+
+class ShellLost(Exception):
+    """The kept shell ended (its container stopped): run the command the usual way."""
+
+
+def shell_line(argv: list[str], token: str) -> str:
+    """The line the kept shell is given for ``argv``.
+
+    Run in a subshell (a builtin such as ``cd`` or ``exit`` changes nothing for the next
+    command), with stdin closed (it would read the following commands) and stderr into
+    stdout (in order, as one stream), then a line with the exit status and ``token``.
+    """
+    # Every word quoted, even a plain one: a quoted `if` or `{` is a word, never syntax.
+    words = " ".join("'" + word.replace("'", "'\"'\"'") + "'" for word in argv)
+    return f"({words}) </dev/null 2>&1; printf '\\n%s %s\\n' \"$?\" {token}\n"
+
+
+def parse_end(output: bytes, tail: bytes, token: str) -> tuple[bytes, int | None]:
+    """``(output without the end line, exit status)``; the status is read from ``tail`` (the
+    last bytes received), so it is known even when the output itself was cut."""
+    end = _END.search(tail)
+    if end is None or end.group(2).decode() != token:
+        return output, None
+    line = end.group(0)
+    return (output[:-len(line)] if output.endswith(line) else output), int(end.group(1))
+
+
+class KeptShell:
+    """A ``sh`` left running in a container; :meth:`run` gives it one command at a time.
+
+    Similar to ``docker exec -i CONTAINER sh`` and typing each command, where
+    ``docker exec CONTAINER COMMAND`` would start a new process in the container each time.
+    One command at a time: a caller that finds it busy runs its command the usual way.
+    """
+
+    def __init__(self, api: Any, container_id: str) -> None:
+        exec_id = api.exec_create(container_id, ["sh"], stdin=True)["Id"]
+        self._sock = api.exec_start(exec_id, socket=True)
+        self._raw = getattr(self._sock, "_sock", self._sock)
+        self.container_id = container_id
+        self.lock = threading.Lock()
+        self.alive = True
+
+    def run(self, argv: list[str], *, deadline: float, limit: int) -> tuple[str, bool, int]:
+        """Run ``argv`` in the shell (hold :attr:`lock`). Similar to ``docker exec C ARGV``.
+
+        Returns:
+            ``(output, cut, exit status)``, as :meth:`course_helpers.Lab.exec` reads them.
+
+        Raises:
+            ShellLost: the shell had ended (nothing was run), or ended without saying
+                how the command went.
+            TimeoutError: the command did not end by ``deadline``; the shell is closed.
+        """
+        if not self.alive:
+            raise ShellLost(self.container_id)
+        token = secrets.token_hex(8)
+        try:
+            self._raw.sendall(shell_line(argv, token).encode())
+        except OSError:
+            self.close()
+            raise ShellLost(self.container_id) from None
+        end = f" {token}\n".encode()
+        out, cut, finished, tail = read_with_tail(self._raw, deadline=deadline, limit=limit,
+                                                  until=end, tail=64)
+        if not finished:
+            self.close()  # the command may still be writing: this shell is done
+            raise TimeoutError(out.decode(errors="replace"))
+        output, status = parse_end(out, tail, token)
+        if status is None:
+            self.close()
+            raise ShellLost(self.container_id)
+        return output.decode(errors="replace"), cut, status
+
+    def close(self) -> None:
+        """End the shell (it reads end-of-file and exits)."""
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self._raw.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            self._sock.close()
