@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..core.errors import BadInput
@@ -72,7 +73,7 @@ def reachability_matrix(names: list[str], matrix: list[list[bool | None]],
     for i, row in enumerate(matrix):
         for j, value in enumerate(row):
             symbol, colour, ink, _ = _REACH[None if value is None else bool(value)]
-            ax.add_patch(Rectangle((j, n - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
+            ax.add_artist(Rectangle((j, n - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
                                    gid=f"cell:{i}:{j}"))
             ax.text(j + 0.5, n - 0.5 - i, symbol, ha="center", va="center", fontsize=13,
                     weight="bold", color=ink, gid=f"mark:{i}:{j}")
@@ -139,7 +140,7 @@ def draw_by_address(playground: Playground, pings: list[Ping],
     for i, row in enumerate(cells):
         for j, value in enumerate(row):
             symbol, colour, ink, _ = _CELL[value]
-            ax.add_patch(Rectangle((j, n_rows - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
+            ax.add_artist(Rectangle((j, n_rows - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
                                    gid=f"cell:{i}:{j}"))
             ax.text(j + 0.5, n_rows - 0.5 - i, symbol, ha="center", va="center",
                     fontsize=13 if value is not None else 7.5, weight="bold", color=ink,
@@ -150,8 +151,8 @@ def draw_by_address(playground: Playground, pings: list[Ping],
     for net, js in groups.items():
         ax.text((js[0] + js[-1] + 1) / 2, n_rows + 0.75, f"on {net}", ha="center", va="bottom",
                 fontsize=7.5, weight="bold")
-        ax.plot([js[0] + 0.08, js[-1] + 0.92], [n_rows + 0.7] * 2, color="black", lw=0.8,
-                clip_on=False)
+        ax.add_artist(Line2D([js[0] + 0.08, js[-1] + 0.92], [n_rows + 0.7] * 2, color="black",
+                             lw=0.8, clip_on=False))
         if js[0]:
             ax.axvline(js[0], color="black", lw=1.2)
     ax.set_xlim(0, n_cols)

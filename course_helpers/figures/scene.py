@@ -17,6 +17,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..ipaddr import Interface
@@ -307,18 +308,21 @@ def render(sc: Scene, ax: Axes, margin: float = 0.1, most: float = 1.5) -> None:
     ax.set_xlim(mid - room_w / s / 2, mid + room_w / s / 2)
     ax.set_ylim(top - room_h / s, top)
     ax.set_axis_off()
+    # Every box, arrow and line goes in with add_artist: add_patch and plot would also
+    # measure each one's path to grow the data limits, which nothing here uses (the limits
+    # are set above, in inches): a quarter of a figure's time (issue 14).
     for kind, item in sc.items:
         x, y, bw, bh = item["box"]
         lower = (x, -(y + bh))
         if kind == "ns":
             colour, alpha = _NS_STYLE[item["role"]]
-            ax.add_patch(FancyBboxPatch(
+            ax.add_artist(FancyBboxPatch(
                 lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.1", lw=1.4 * s,
                 ec=colour, fc=(*_rgb(colour), alpha), gid=item["gid"], zorder=1))
             ax.text(x + 0.12, -(y + 0.1), item["title"], fontsize=FONT * s, weight="bold",
                     va="top", zorder=5)
         elif kind == "badge":
-            ax.add_patch(FancyBboxPatch(
+            ax.add_artist(FancyBboxPatch(
                 lower, bw, bh, boxstyle="round,pad=0,rounding_size=0.06", lw=1.0 * s,
                 ls=(0, (4, 2)), ec="black", fc="white", gid=item["gid"], zorder=2))
             ax.text(x + 0.1, -(y + bh / 2), item["text"], fontsize=FONT * s, va="center",
@@ -343,12 +347,12 @@ def _render_node(ax: Axes, node: Node, x: float, y: float, w: float, h: float,
                  s: float) -> None:
     colour, hatch, _ = KIND_STYLE.get(node.kind or "", (_PLACEHOLDER, "", ""))
     dashed = node.kind is None
-    ax.add_patch(FancyBboxPatch(
+    ax.add_artist(FancyBboxPatch(
         (x, -(y + h)), w, h, boxstyle="round,pad=0,rounding_size=0.05",
         lw=(2.2 if node.docker else 1.2) * s, ec="black" if node.docker else colour,
         ls=(0, (3, 2)) if dashed else "-", fc="white", gid=node.gid, zorder=3))
     if not dashed:
-        ax.add_patch(Rectangle((x, -(y + h)), 0.13, h, fc=colour, ec="black", lw=0.4 * s,
+        ax.add_artist(Rectangle((x, -(y + h)), 0.13, h, fc=colour, ec="black", lw=0.4 * s,
                                hatch=hatch, alpha=0.9, zorder=4, gid=f"kind:{node.kind}"))
     ax.text(x + 0.2, -(y + 0.07), node.name, fontsize=FONT * s, weight="bold", va="top",
             zorder=5, gid=f"name:{node.gid}")
@@ -370,7 +374,7 @@ def _render_link(ax: Axes, item: dict[str, Any], s: float) -> None:
         lw=(1.8 if veth else 1.1) * s, color=_VETH_COLOUR if veth else "black",
         ls="-" if veth else (0, (4, 2)), connectionstyle=f"arc3,rad={item['arc']}",
         gid=item["gid"], zorder=4 if veth else 2, shrinkA=0, shrinkB=0)
-    ax.add_patch(arrow)
+    ax.add_artist(arrow)
     if item["label"]:
         ax.text(item["at"][0], -item["at"][1], item["label"], fontsize=SMALL * s,
                 ha="center", va="center", family="monospace" if veth else None,
@@ -389,11 +393,12 @@ def _render_swatch(ax: Axes, key: str, x: float, y: float, w: float, h: float,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none"})
             return
         veth = style == "veth"
-        ax.plot([x, x + w], [mid, mid], lw=(1.8 if veth else 1.1) * s,
-                color=_VETH_COLOUR if veth else "black", ls="-" if veth else (0, (4, 2)))
+        ax.add_artist(Line2D([x, x + w], [mid, mid], lw=(1.8 if veth else 1.1) * s,
+                             color=_VETH_COLOUR if veth else "black",
+                             ls="-" if veth else (0, (4, 2))))
         return
     colour, hatch, _ = KIND_STYLE[key]
-    ax.add_patch(Rectangle((x, -(y + h)), w, h, fc=colour, ec="black", lw=0.4 * s,
+    ax.add_artist(Rectangle((x, -(y + h)), w, h, fc=colour, ec="black", lw=0.4 * s,
                            hatch=hatch, alpha=0.9))
 
 
