@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_helpers.core.record import notebooks  # noqa: E402
-from notebooks import run  # noqa: E402 - bench/notebooks.py, beside this file
+from notebooks import precompile, run  # noqa: E402 - bench/notebooks.py, beside this file
 
 TARGET_SECONDS, TARGET_RATIO = 20.0, 1.3
 ENV = {"COURSE_BACKEND": "replay", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
@@ -81,6 +81,9 @@ def main() -> int:
                         help="another copy of the project, run side by side with this one")
     args = parser.parse_args()
     tree = args.baseline.resolve() if args.baseline else None
+    precompile()
+    if tree is not None:
+        precompile(tree)
     books = notebooks(args.folder)
     failed = False
     with tempfile.TemporaryDirectory() as tmp:

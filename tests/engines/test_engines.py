@@ -26,13 +26,15 @@ from course_helpers.core.sessions import COURSE_VALUE, LABEL_COURSE
 ROOT = harness.ROOT
 ARTIFACTS = ROOT / "artifacts" / "engines"
 #: Live tests whose outcome depends on the engine: modes, networks, cleanup and leaks,
-#: the architecture trace and chapter 05's DNS, ports and reachability.
+#: the architecture trace, chapter 05's DNS, ports and reachability, and the host probe's
+#: kept shell (its exec with stdin, and the engine's exec events).
 LIVE_TESTS = (
     "tests/live/test_modes_live.py",
     "tests/live/test_networks_live.py",
     "tests/live/test_cleanup.py",
     "tests/live/test_architecture_live.py",
     "tests/live/test_going_further_live.py",
+    "tests/live/test_keptshell_live.py",
 )
 INNER_TIMEOUT = 1500  # seconds for one engine's whole run
 
