@@ -4,7 +4,8 @@ Not a test. Targets (issue 14), on a 2-core machine: all six notebooks live at m
 30 s in total on Engine 20.10 and 28.5, and no notebook kernel above 300 MB of peak
 resident memory.
 
-    .venv/bin/python bench/notebooks.py [--backend live|replay] [--baseline TREE] [NOTEBOOK ...]
+    .venv/bin/python bench/notebooks.py [--backend live|replay] [--baseline TREE] [--rounds N]
+        [NOTEBOOK ...]
 
 ``--baseline TREE`` (another copy of the project, e.g. ``git archive COMMIT | tar -x -C
 TREE``) runs each notebook from that tree (its notebook, its package first on
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -90,11 +92,19 @@ def run(path: Path, tree: Path | None = None,
     return time.perf_counter() - start, peak, cpu
 
 
+def median_run(path: Path, rounds: int, tree: Path | None = None) -> tuple[float, float, float]:
+    """Medians of ``rounds`` runs of :func:`run` (wall s, peak MB, kernel CPU s)."""
+    runs = [run(path, tree) for _ in range(rounds)]
+    return tuple(statistics.median(r[k] for r in runs) for k in range(3))  # type: ignore[return-value]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="live", choices=("live", "replay"))
     parser.add_argument("--baseline", type=Path, metavar="TREE",
                         help="another copy of the project, run side by side with this one")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of each notebook (per tree); medians are reported")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
     os.environ["COURSE_BACKEND"] = args.backend
@@ -106,15 +116,15 @@ def main() -> int:
     base_total, base_worst, base_cpu = 0.0, 0.0, 0.0
     before = f" {'baseline s':>10} {'cpu s':>6} {'MB':>5}" if args.baseline else ""
     print(f"{'notebook':<32}{before} {'seconds':>8} {'cpu s':>6} {'peak MB':>8}   "
-          f"({args.backend}; cpu: the kernel's)")
+          f"({args.backend}; cpu: the kernel's; medians of {args.rounds})")
     for path in paths:
         if args.baseline:
-            took, peak, cpu = run(args.baseline.resolve() / "notebooks" / path.name,
-                                  args.baseline.resolve())
+            took, peak, cpu = median_run(args.baseline.resolve() / "notebooks" / path.name,
+                                         args.rounds, args.baseline.resolve())
             base_total, base_worst = base_total + took, max(base_worst, peak)
             base_cpu += cpu
             before = f" {took:>10.1f} {cpu:>6.1f} {peak:>5.0f}"
-        seconds, peak, cpu = run(path)
+        seconds, peak, cpu = median_run(path, args.rounds)
         total, worst, cpu_total = total + seconds, max(worst, peak), cpu_total + cpu
         print(f"{path.name:<32}{before} {seconds:>8.1f} {cpu:>6.1f} {peak:>8.0f}")
     if args.baseline:
