@@ -292,6 +292,11 @@ def run_in_mode(lab: Lab, mode: str, target: Any = None) -> ModeSnapshot:
     """
     mode, target = check_mode(mode, target)
     lab.ensure_open()
+    with lab.refill_later():  # a spare taken here is replaced once this call has read it
+        return _run_in_mode(lab, mode, target)
+
+
+def _run_in_mode(lab: Lab, mode: str, target: Any) -> ModeSnapshot:
     if mode == "host":
         return lab.with_host_probe(
             lambda probe: _snapshot(lab, mode, probe, None, None, _read_host(lab, probe)[0]))
@@ -337,7 +342,7 @@ def run_all_modes(lab: Lab, target: Any = None) -> dict[str, ModeSnapshot]:
     started: list[ContainerRef] = []
     none = None
     try:
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with lab.refill_later(), ThreadPoolExecutor(max_workers=3) as pool:
             probe = pool.submit(lab.host_probe)
             none = pool.submit(_start_reading, lab, "none")
             bridge, bridge_read = _start_reading(lab, "bridge")

@@ -809,6 +809,15 @@ class Lab:
         """True when a spare of ``mode`` is kept ready (see :meth:`keep_warm`)."""
         return mode in self._spares.modes
 
+    def refill_later(self) -> contextlib.AbstractContextManager[None]:
+        """A block after which the spares it took are refilled (see :meth:`keep_warm`), so
+        no refill competes with the call still reading the spare it was handed."""
+        return self._spares.held()
+
+    def wait_warm(self) -> None:
+        """Wait until the spares being started (see :meth:`keep_warm`) are ready."""
+        self._spares.wait()
+
     def container_for_mode(self, mode: str) -> ContainerRef:
         """A running course container in ``bridge`` or ``none`` mode: a spare if one is
         ready (see :meth:`keep_warm`), else a new one. Similar to ``docker run -d

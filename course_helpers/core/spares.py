@@ -2,8 +2,9 @@
 
 Introduced in chapter 03 (the mode explorer). Starting a container is what a
 snapshot waits for most (about 0.3 s of a 0.4 s ``docker run``). A Lab that
-keeps warm starts the next container of a mode in the background, right after
-handing one out, so the following ``run_in_mode`` for that mode only reads.
+keeps warm starts the next container of a mode in the background once the call that
+took one has read it (``Lab.refill_later``), so the following ``run_in_mode`` for that
+mode only reads.
 Opt-in (``Lab.keep_warm``): the spares are course containers like any
 other (labelled, limited, removed at close), and a live, non-recording Lab
 only.
@@ -14,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from typing import Generic, TypeVar
 
 from .errors import CourseError
@@ -48,6 +50,8 @@ class Spares(Generic[Ref]):
         self._ready: dict[str, tuple[Future[Ref], float]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._mutex = threading.Lock()
+        self._held = 0  # calls under way inside held(): their refills wait for them
+        self._due: set[str] = set()
 
     def enable(self, modes: tuple[str, ...]) -> None:
         """Keep one spare of each mode in ``modes`` (a subset of :data:`WARMABLE`)."""
@@ -84,8 +88,39 @@ class Spares(Generic[Ref]):
                 ref = None
         if ref is None:
             ref = self.start(mode)
+        with self._mutex:
+            if self._held:
+                self._due.add(mode)
+                return ref
         self._refill(mode)
         return ref
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Refill what is taken inside only once the block is over.
+
+        A refill is a container start: begun at once, it would compete for the engine
+        (and a small machine's cores) with the very call that took the spare, which still
+        has to read it. Blocks may nest and overlap (threads); the refills start when the
+        last one ends.
+        """
+        with self._mutex:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._held -= 1
+                due, self._due = (self._due, set()) if not self._held else (set(), self._due)
+            for mode in sorted(due):
+                self._refill(mode)
+
+    def wait(self) -> None:
+        """Wait until the spares being started are ready (or failed), as the seconds a
+        learner spends reading a result give them time to be."""
+        with self._mutex:
+            pending = [future for future, _ in self._ready.values()]
+        futures_wait(pending)
 
     def stop(self) -> None:
         """Stop refilling and wait for starts under way (close() then removes them)."""

@@ -26,6 +26,24 @@ def test_spares_are_used_refilled_and_removed(docker_client):
     assert left == [], "spares are removed with the Lab"
 
 
+def test_waiting_for_the_spares_means_they_run_and_a_snapshot_only_reads(docker_client):
+    """After wait_warm, each kept mode has a running container the engine can show; the next
+    snapshot is read from it (its id was known before the call) and it is refilled after."""
+    with Lab("test", client=docker_client, backend="live") as lab:
+        lab.keep_warm()
+        lab.wait_warm()
+        running = {c["Id"]: c["HostConfig"]["NetworkMode"] for c in docker_client.api.containers(
+            filters={"label": f"io.github.docker-networking-course.session={lab.session}"})}
+        assert sorted(running.values()) == ["bridge", "none"]
+        snap = lab.run_in_mode("none")
+        assert snap.container_id in running and running[snap.container_id] == "none"
+        lab.wait_warm()
+        after = {c["Id"] for c in docker_client.api.containers(
+            filters={"label": f"io.github.docker-networking-course.session={lab.session}",
+                     "network": "none"})}
+        assert len(after - {snap.container_id}) == 1, "a new none-mode spare after the call"
+
+
 def test_bridge_spare_still_finds_its_host_peer(docker_client):
     with Lab("test", client=docker_client, backend="live") as lab:
         lab.keep_warm()

@@ -79,3 +79,44 @@ def test_nothing_is_refilled_once_closed():
     assert pool.take("none") == "none-1"
     pool.stop()
     assert starter.started == ["none-1"]
+
+
+class ThreadStarter(Starter):
+    """Also records which thread started each "container": refills run in ``dnc-warm``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread: dict[str, str] = {}
+
+    def start(self, mode: str) -> str:
+        ref = super().start(mode)
+        self.thread[ref] = threading.current_thread().name
+        return ref
+
+
+def test_a_spare_taken_inside_held_is_refilled_only_when_the_block_ends():
+    starter = ThreadStarter()
+    pool = spares(starter)
+    pool.enable(("none",))
+    with pool.held():
+        first = pool.take("none")
+        second = pool.take("none")  # no refill under way: started here, on demand
+    third = pool.take("none")  # the refill begun when the block ended
+    pool.stop()
+    assert starter.thread[first].startswith("dnc-warm")
+    assert starter.thread[second] == threading.current_thread().name
+    assert starter.thread[third].startswith("dnc-warm")
+
+
+def test_nested_blocks_refill_when_the_outermost_ends():
+    starter = ThreadStarter()
+    pool = spares(starter)
+    pool.enable(("bridge", "none"))
+    with pool.held():
+        with pool.held():
+            pool.take("bridge")
+        on_demand = pool.take("bridge")
+    refilled = pool.take("bridge")
+    pool.stop()
+    assert starter.thread[on_demand] == threading.current_thread().name
+    assert starter.thread[refilled].startswith("dnc-warm")
