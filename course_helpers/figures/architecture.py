@@ -188,10 +188,10 @@ def _draw_box(ax: plt.Axes, box: Box, inner: bool = False) -> None:
         top, bottom = top - _HALF * 0.12, bottom + _HALF * 0.12
     left = box.x - box.width / 2
     ax.add_artist(FancyBboxPatch((left, bottom), box.width, top - bottom,
-                                boxstyle="round,pad=0.003", fc="white", ec=colour, lw=1.8,
-                                ls="--" if box.dashed else "-", gid=f"box:{box.key}"))
+                                 boxstyle="round,pad=0.003", fc="white", ec=colour, lw=1.8,
+                                 ls="--" if box.dashed else "-", gid=f"box:{box.key}"))
     ax.add_artist(Rectangle((left, bottom), _STRIPE, top - bottom, fc=colour, ec="black",
-                           hatch=hatch, lw=0.4, alpha=0.9, gid=f"stripe:{box.key}:{box.role}"))
+                            hatch=hatch, lw=0.4, alpha=0.9, gid=f"stripe:{box.key}:{box.role}"))
     centre = box.x + _STRIPE / 2
     small = "_small" if box.width < 0.2 else ""
     ink = "#444444" if box.role == "history" else "black"

@@ -74,7 +74,7 @@ def reachability_matrix(names: list[str], matrix: list[list[bool | None]],
         for j, value in enumerate(row):
             symbol, colour, ink, _ = _REACH[None if value is None else bool(value)]
             ax.add_artist(Rectangle((j, n - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
-                                   gid=f"cell:{i}:{j}"))
+                                    gid=f"cell:{i}:{j}"))
             ax.text(j + 0.5, n - 0.5 - i, symbol, ha="center", va="center", fontsize=13,
                     weight="bold", color=ink, gid=f"mark:{i}:{j}")
     ax.set_xlim(0, n)
@@ -141,7 +141,7 @@ def draw_by_address(playground: Playground, pings: list[Ping],
         for j, value in enumerate(row):
             symbol, colour, ink, _ = _CELL[value]
             ax.add_artist(Rectangle((j, n_rows - 1 - i), 1, 1, fc=colour, ec="white", lw=2,
-                                   gid=f"cell:{i}:{j}"))
+                                    gid=f"cell:{i}:{j}"))
             ax.text(j + 0.5, n_rows - 0.5 - i, symbol, ha="center", va="center",
                     fontsize=13 if value is not None else 7.5, weight="bold", color=ink,
                     gid=f"mark:{i}:{j}")

@@ -141,7 +141,7 @@ def test_the_faster_compression_shows_the_same_pixels_in_no_bigger_a_file(shell)
 
 def test_course_figures_never_grow_data_limits_they_do_not_use():
     """Limits are set in inches, so no patch is measured for autoscaling: ``add_patch`` did
-    that for every box and arrow (a quarter of a figure's time), ``add_artist`` does not."""
+    that for every box and arrow (about a tenth of a figure's time), ``add_artist`` does not."""
     for name, fig in every_course_figure().items():
         for ax in fig.axes:
             # (a rule drawn with axvline spans one direction only: never an area)
