@@ -42,8 +42,8 @@ from .errors import (
     shorten,
 )
 from .execstream import read_and_close
-from .image import ensure_image
-from .keptshell import KeptShell, ShellLost
+from .image import APPLETS, ensure_image
+from .keptshell import KeptShell, ShellBroke, ShellLost, suits
 from .options import (
     DEFAULT_LIFETIME,
     EXEC_TIMEOUT,
@@ -607,6 +607,10 @@ class Lab:
                 "run the cell that started it again, then this one.",
                 status=404, reason=exc.reason,
             ) from None
+        except ShellBroke as exc:
+            raise CommandFailed(
+                f"`{shown}` stopped in {where} before it said how it ended (the shell it ran in "
+                "ended): run it again.", exit_code=None, output=exc.output) from None
         if cut:
             output += (f"\n[lab.exec: output cut after {EXEC_OUTPUT_LIMIT} bytes; the rest was "
                        "dropped: narrow the command, e.g. pipe it through `head`]\n")
@@ -623,17 +627,20 @@ class Lab:
         """``(output, cut, exit code)`` of one command; the code is None when it did not end
         by ``deadline``. In the host probe through its kept shell when that is free (see
         :mod:`course_helpers.core.keptshell`), else by one ``docker exec``."""
-        shell = self._kept_shell(ref)
+        api = self.client.api
+        shell = self._kept_shell(ref) if suits(cmd, APPLETS) else None
         if shell is not None and shell.lock.acquire(blocking=False):
             try:
                 return shell.run(cmd, deadline=deadline, limit=EXEC_OUTPUT_LIMIT)
             except TimeoutError as exc:
                 return str(exc), False, None
             except ShellLost:
-                pass  # the shell ended with its container: the usual way says what became of it
+                pass  # nothing was sent: the usual way runs it, or says the container is gone
+            except ShellBroke:
+                api.inspect_container(ref)  # gone: Docker's 404 says so (and the probe is renewed)
+                raise  # still there: the command may have run, so it is not run again
             finally:
                 shell.lock.release()
-        api = self.client.api
         exec_id = api.exec_create(ref, cmd)["Id"]
         data, cut, finished = read_and_close(api.exec_start(exec_id, socket=True),
                                              deadline=deadline, limit=EXEC_OUTPUT_LIMIT)
@@ -643,7 +650,7 @@ class Lab:
     def _kept_shell(self, ref: str) -> KeptShell | None:
         """The host probe's kept shell, opened on first use; None for any other container."""
         probe = self._probe
-        if not self.is_live or probe is None or ref != probe.id:
+        if not self.is_live or self.closed or probe is None or ref != probe.id:
             return None
         with self._shell_lock:
             shell = self._shell
@@ -655,6 +662,9 @@ class Lab:
                 except Exception:  # noqa: BLE001 - the usual `docker exec` says what is wrong
                     self._shell = None
                     return None
+            if self.closed:  # close() ran meanwhile: this shell must not outlive it
+                shell.close()
+                return None
             return shell
 
     def ip_addr(self, container: ContainerRef | str) -> list[Interface]:

@@ -20,6 +20,8 @@ COMMANDS = [
     ["sh", "-c", "echo 'quoted  words'; echo \"$0\"", "it's"],
     ["sh", "-c", "printf 'no newline'"],
     ["sh", "-c", "cat; echo read nothing"],
+    ["sh", "-c", "(sleep 0.2; echo late) & echo now"],  # docker exec waits for every writer
+    ["sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' x"],  # exactly the output limit
 ]
 
 
@@ -82,3 +84,13 @@ def test_a_probe_removed_behind_the_labs_back_is_replaced_for_host_reads(lab, do
     names = {i.name for i in lab.host_interfaces()}
     assert "lo" in names
     assert lab.host_probe().id != first.id
+
+
+def test_a_kept_shell_killed_mid_command_fails_that_command_and_the_next_read_works(lab):
+    """The command kills the shell it runs in (its parent; never under a plain exec, whose
+    parent is 0): it fails in one sentence, is not run again, and host reads go on."""
+    probe = lab.host_probe()
+    lab.exec(probe, "true")  # the shell is open
+    with pytest.raises(CommandFailed, match="before it said how it ended"):
+        lab.exec(probe, ["sh", "-c", '[ "$PPID" != 0 ] && kill -9 "$PPID"'])
+    assert any(i.name == "lo" for i in lab.host_interfaces())

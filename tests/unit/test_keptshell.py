@@ -1,8 +1,9 @@
 """The kept shell's protocol: one command per line, its end and exit status read back.
 
-The stream is Docker's (8-byte frame headers before each chunk); the shell behind it is a
-real local ``sh``, so quoting, subshells and exit statuses are a shell's own, not a fake's.
-The same commands through a real engine's host probe: tests/live/test_keptshell_live.py.
+The stream is Docker's (8-byte frame headers before each chunk); the shell behind it is the
+host's static BusyBox ``sh``, the one the course image is built from, so quoting, subshells,
+``pipefail`` and exit statuses are the probe's own, not a fake's. The same commands through
+a real engine's host probe: tests/live/test_keptshell_live.py.
 """
 
 from __future__ import annotations
@@ -15,22 +16,33 @@ import time
 
 import pytest
 
-from course_helpers.core.keptshell import KeptShell, ShellLost, parse_end, shell_line
+from course_helpers.core.image import APPLETS, find_static_busybox
+from course_helpers.core.keptshell import (
+    KeptShell,
+    ShellBroke,
+    ShellLost,
+    parse_end,
+    shell_line,
+    suits,
+)
 
 TOKEN = "0123456789abcdef"
 
 
 class FramedShell:
-    """A local ``sh`` behind a socket that speaks Docker's exec stream.
+    """BusyBox ``sh`` behind a socket that speaks Docker's exec stream.
 
     What the test writes reaches the shell's stdin; what the shell prints comes back in
     frames of stream 1 (stdout) or 2 (stderr), cut into small pieces like a real stream.
+    The socket closes when the shell's output does (as Docker's stream ends with the exec).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, argv: list[str] | None = None) -> None:
+        busybox = find_static_busybox()
+        assert busybox is not None, "the course image is built from the host's static busybox"
         self.ours, theirs = socket.socketpair()
-        self.proc = subprocess.Popen(["sh"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(argv or [str(busybox), "sh"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._threads = [
             threading.Thread(target=self._feed, args=(theirs,), daemon=True),
             threading.Thread(target=self._frame, args=(theirs, self.proc.stdout, 1), daemon=True),
@@ -38,6 +50,7 @@ class FramedShell:
         ]
         self._send = threading.Lock()
         self._theirs = theirs
+        self._open = 2  # output pipes still open
         for t in self._threads:
             t.start()
 
@@ -49,9 +62,16 @@ class FramedShell:
             self.proc.stdin.close()
 
     def _frame(self, sock: socket.socket, pipe, stream: int) -> None:
-        while chunk := pipe.read1(7):
-            with self._send:
-                sock.sendall(bytes([stream, 0, 0, 0]) + len(chunk).to_bytes(4, "big") + chunk)
+        with contextlib.suppress(OSError):
+            while chunk := pipe.read1(7):
+                with self._send:
+                    sock.sendall(bytes([stream, 0, 0, 0]) + len(chunk).to_bytes(4, "big")
+                                 + chunk)
+        with self._send:
+            self._open -= 1
+            if not self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_WR)
 
     def end(self) -> None:
         self.proc.kill()
@@ -94,6 +114,11 @@ def test_the_line_runs_the_command_in_a_subshell_with_stdin_closed():
     assert "</dev/null 2>&1" in line and line.endswith(f"{TOKEN}\n")
 
 
+def test_what_a_background_job_writes_after_the_end_line_is_not_output():
+    stream = f"now\n\n0 {TOKEN}\nlate\n".encode()
+    assert parse_end(stream, stream[-64:], TOKEN) == (b"now\n", 0)
+
+
 @pytest.mark.parametrize("output", [b"", b"one line\n", b"no newline", b"two\nlines\n"])
 def test_the_end_line_is_taken_off_and_its_status_read(output):
     stream = output + f"\n7 {TOKEN}\n".encode()
@@ -120,14 +145,53 @@ def test_output_and_exit_status_come_back_as_a_docker_exec_gives_them(kept):
 
 
 def test_a_command_cannot_change_the_shell_for_the_next_one(kept):
-    assert kept.run(["sh", "-c", "cd /tmp && pwd"], deadline=soon(), limit=100)[0] == "/tmp\n"
-    kept.run(["cd", "/tmp"], deadline=soon(), limit=100)  # a builtin, in its subshell
-    first = kept.run(["pwd"], deadline=soon(), limit=100)[0]
-    assert first != "/tmp\n"
+    home = kept.run(["pwd"], deadline=soon(), limit=100)[0]
+    assert kept.run(["sh", "-c", "cd / && cd /proc && pwd"], deadline=soon(),
+                    limit=100)[0] == "/proc\n"
+    kept.run(["cd", "/proc"], deadline=soon(), limit=100)  # a builtin, in its subshell
+    assert kept.run(["pwd"], deadline=soon(), limit=100)[0] == home
     assert kept.run(["exit", "4"], deadline=soon(), limit=100)[2] == 4
     assert kept.run(["cat"], deadline=soon(), limit=100) == ("", False, 0)  # stdin is closed
     assert kept.run(["if"], deadline=soon(), limit=100)[2] == 127  # a word, not syntax
     assert kept.run(["echo", "still", "here"], deadline=soon(), limit=100)[0] == "still here\n"
+
+
+def test_a_background_job_writes_into_its_own_command_not_the_next(kept):
+    """``docker exec`` ends once every writer has closed the output; so does a command here."""
+    out = kept.run(["sh", "-c", "(sleep 0.2; echo late) & echo now"], deadline=soon(),
+                   limit=100)[0]
+    assert sorted(out.split()) == ["late", "now"]
+    assert kept.run(["echo", "next"], deadline=soon(), limit=100)[0] == "next\n"
+
+
+@pytest.mark.parametrize("size", [995, 1000])
+def test_an_output_up_to_the_limit_is_whole_and_not_cut(kept, size):
+    out, cut, code = kept.run(["sh", "-c", f"head -c {size} /dev/zero | tr '\\0' x"],
+                              deadline=soon(), limit=1000)
+    assert (out, cut, code) == ("x" * size, False, 0)
+
+
+def test_a_shell_killed_mid_command_breaks_it_rather_than_hang():
+    """The command kills the kept shell itself (by its pid, known here): the stream ends with
+    no end line, and the command is reported broken, not run again and not waited on."""
+    shell = FramedShell()
+    ks = KeptShell(FakeApi(shell), "c" * 64)
+    try:
+        with pytest.raises(ShellBroke):
+            ks.run(["sh", "-c", f"kill -9 {shell.proc.pid}"], deadline=soon(), limit=100)
+        assert not ks.alive
+    finally:
+        ks.close()
+        shell.end()
+
+
+def test_only_the_images_commands_in_utf8_suit_the_kept_shell():
+    assert suits(["sh", "-c", "ip addr"], APPLETS)
+    assert not suits([], APPLETS)
+    assert not suits(["netstat", "-lnu"], APPLETS), "not linked: docker exec would not find it"
+    assert not suits(["cd", "/tmp"], APPLETS), "a builtin: docker exec would not find it"
+    assert not suits(["echo", "\udcff"], APPLETS)
+    assert not suits(["echo", "a\0b"], APPLETS)
 
 
 def test_a_long_output_is_cut_and_its_status_still_known(kept):
@@ -150,7 +214,16 @@ def test_a_shell_that_ended_is_lost_not_hung():
     shell = FramedShell()
     ks = KeptShell(FakeApi(shell), "c" * 64)
     shell.end()
-    with pytest.raises(ShellLost):
+    with pytest.raises((ShellLost, ShellBroke)):
         ks.run(["echo", "x"], deadline=soon(), limit=100)
     assert not ks.alive
 
+
+def test_a_shell_without_pipefail_is_not_used():
+    """Without ``pipefail`` the ``| cat`` would hide every failure: such a shell is refused."""
+    shell = FramedShell(["dash"])  # Debian's /bin/sh: no pipefail
+    try:
+        with pytest.raises(ShellLost):
+            KeptShell(FakeApi(shell), "c" * 64)
+    finally:
+        shell.end()
