@@ -57,15 +57,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def precompile(tree: Path = ROOT) -> None:
-    """Byte-compile ``tree``'s package, as a learner's first import leaves it.
+def precompile(*trees: Path) -> None:
+    """Byte-compile the package of this tree and of ``trees``, as a learner's first import
+    leaves it.
 
     Where ``PYTHONDONTWRITEBYTECODE`` is set (this machine's shells and CI set it), every
     kernel would otherwise compile the modules it imports from source, and a chapter that
     imports more modules than the floor would pay for that alone.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "course_helpers")],
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    *(str(tree / "course_helpers") for tree in (ROOT, *trees))],
                    check=True, env=env)
 
 
@@ -108,9 +110,7 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
     os.environ["COURSE_BACKEND"] = args.backend
-    precompile()
-    if args.baseline:
-        precompile(args.baseline.resolve())
+    precompile(*([args.baseline.resolve()] if args.baseline else []))
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     total, worst, cpu_total = 0.0, 0.0, 0.0
     base_total, base_worst, base_cpu = 0.0, 0.0, 0.0

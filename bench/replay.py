@@ -81,9 +81,7 @@ def main() -> int:
                         help="another copy of the project, run side by side with this one")
     args = parser.parse_args()
     tree = args.baseline.resolve() if args.baseline else None
-    precompile()
-    if tree is not None:
-        precompile(tree)
+    precompile(*([tree] if tree is not None else []))
     books = notebooks(args.folder)
     failed = False
     with tempfile.TemporaryDirectory() as tmp:

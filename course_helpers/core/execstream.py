@@ -73,18 +73,25 @@ def read_with_tail(sock: Any, *, deadline: float, limit: int, until: bytes | Non
             del pending[:8 + size]
 
 
+def raw_socket(sock: Any) -> Any:
+    """The socket under the SDK's stream object (``exec_start(socket=True)``, ``attach_socket``)."""
+    return getattr(sock, "_sock", sock)
+
+
+def close_stream(sock: Any) -> None:
+    """Shut the stream down both ways and close it, as ``docker exec`` and ``docker attach``
+    do when the command ends or you detach; quietly, whatever state it is in."""
+    with contextlib.suppress(Exception):
+        raw_socket(sock).shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        sock.close()
+
+
 def read_and_close(sock: Any, *, deadline: float, limit: int,
                    until: bytes | None = None) -> tuple[bytes, bool, bool]:
-    """:func:`read_exec_stream` on the SDK's socket (or its raw socket), then close it.
-
-    Similar to what ``docker exec`` and ``docker attach`` do when the command ends or
-    you detach: the connection is shut down both ways and closed, even when reading failed.
-    """
-    raw = getattr(sock, "_sock", sock)
+    """:func:`read_exec_stream` on the SDK's socket (or its raw socket), then
+    :func:`close_stream`, even when reading failed."""
     try:
-        return read_exec_stream(raw, deadline=deadline, limit=limit, until=until)
+        return read_exec_stream(raw_socket(sock), deadline=deadline, limit=limit, until=until)
     finally:
-        with contextlib.suppress(Exception):
-            raw.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(Exception):
-            sock.close()
+        close_stream(sock)

@@ -11,15 +11,13 @@ a ``docker exec`` of the same command returns.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import secrets
-import socket
 import threading
 import time
 from typing import Any
 
-from .execstream import read_with_tail
+from .execstream import close_stream, raw_socket, read_with_tail
 
 #: Bytes read past the output limit: room for the end line, which is not output.
 END_ROOM = 64
@@ -92,7 +90,7 @@ class KeptShell:
     def __init__(self, api: Any, container_id: str) -> None:
         exec_id = api.exec_create(container_id, ["sh"], stdin=True)["Id"]
         self._sock = api.exec_start(exec_id, socket=True)
-        self._raw = getattr(self._sock, "_sock", self._sock)
+        self._raw = raw_socket(self._sock)
         self.container_id = container_id
         self.lock = threading.Lock()
         self.alive = True
@@ -146,7 +144,4 @@ class KeptShell:
     def close(self) -> None:
         """End the shell (it reads end-of-file and exits)."""
         self.alive = False
-        with contextlib.suppress(OSError):
-            self._raw.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(Exception):
-            self._sock.close()
+        close_stream(self._sock)
