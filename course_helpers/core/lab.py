@@ -41,7 +41,7 @@ from .errors import (
     as_clause,
     shorten,
 )
-from .execstream import read_and_close
+from .execstream import close_stream, read_and_close
 from .image import APPLETS, ensure_image
 from .keptshell import KeptShell, ShellBroke, ShellLost, suits
 from .options import (
@@ -485,7 +485,7 @@ class Lab:
             try:
                 api.start(ref.id)
             except BaseException:
-                read_and_close(sock, deadline=0, limit=0)
+                close_stream(sock)
                 raise
             read["out"] = read_and_close(sock, deadline=time.monotonic() + timeout,
                                          limit=EXEC_OUTPUT_LIMIT, until=f"{until}\n".encode())
