@@ -4,7 +4,7 @@ Introduced in chapter 05 (going further, beyond the source). Containers on a
 common network reach each other; Docker isolates different bridge networks
 from each other. Similar to, for every pair::
 
-    docker exec A ping -c1 -W1 IP_OF_B
+    docker exec A ping -c3 -i0.5 -W1 IP_OF_B
     iptables -S DOCKER-ISOLATION-STAGE-1     # on the engine's host, as root
 
 Every target is a course container's address; nothing else is pinged.
@@ -38,7 +38,7 @@ class Ping:
         target: the role of the container that owns the address.
         network: the network role that address is on.
         ip: the address.
-        ok: an echo reply came back within a second.
+        ok: an echo reply came back (see :func:`ping_script`).
     """
 
     source: str
@@ -51,12 +51,12 @@ class Ping:
 def ping_script(ips: list[str]) -> str:
     """A shell line that pings every address in parallel and prints ``IP ok|fail``.
 
-    An unanswered ping is tried once more with two seconds to wait, so that a reply slowed
-    by a busy machine is not taken for isolation; an address still silent then is ``fail``.
+    Three echo requests half a second apart, then a second's wait for the last reply: an
+    address counts as reached when any one is answered within about two seconds, so one
+    lost or slow reply on a busy machine is not taken for isolation.
     """
     jobs = " ".join(
-        f"( (ping -c1 -W1 {ip} || ping -c1 -W2 {ip}) >/dev/null 2>&1 && echo '{ip} ok' "
-        f"|| echo '{ip} fail') &"
+        f"(ping -c3 -i0.5 -W1 {ip} >/dev/null 2>&1 && echo '{ip} ok' || echo '{ip} fail') &"
         for ip in ips)
     return f"{jobs} wait"
 
@@ -81,9 +81,8 @@ def targets_of(playground: Playground, source: Member) -> list[tuple[Member, str
 def ping_all(lab: Lab, playground: Playground) -> list[Ping]:
     """Ping every address of every other member from every member, in parallel.
 
-    Similar to ``docker exec A ping -c1 -W1 IP`` for every container A and address IP,
-    with one retry (``ping -c1 -W2``) where no reply came (:func:`ping_script`). Takes
-    about three seconds: unanswered pings wait, all at once.
+    Similar to ``docker exec A ping -c3 -i0.5 -W1 IP`` for every container A and address
+    IP (:func:`ping_script`). Takes about two seconds: unanswered pings wait, all at once.
 
     Args:
         lab: the session that owns the playground.
@@ -125,7 +124,7 @@ def expected_ping(playground: Playground, ping: Ping) -> bool:
 
 def by_address(playground: Playground, pings: list[Ping]) -> tuple[
         list[str], list[tuple[str, str]], list[list[bool | None]]]:
-    """Reachability per address, from the results of ``docker exec A ping -c1 -W1 IP``.
+    """Reachability per address, from the results of ``docker exec A ping -c3 -i0.5 -W1 IP``.
 
     One row per member, one column per (member, network) address.
 

@@ -34,7 +34,7 @@ def pg() -> Playground:
 
 def test_script_and_its_output():
     script = ping_script(["10.1.0.2", "10.2.0.2"])
-    assert script.count("ping -c1 -W1") == 2 and script.endswith("wait")
+    assert script.count("ping -c3 -i0.5 -W1") == 2 and script.endswith("wait")
     assert parse_ping_lines("10.1.0.2 ok\nnoise\n10.2.0.2 fail\n") == \
         {"10.1.0.2": True, "10.2.0.2": False}
 
