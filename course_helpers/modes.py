@@ -313,7 +313,9 @@ def _run_in_mode(lab: Lab, mode: str, target: Any) -> ModeSnapshot:
             if mode == "container":
                 # The joined namespace exists already: read the host side meanwhile.
                 host_ifaces = pool.submit(lambda: lab.ip_addr(probe.result()))
-            ref, reading = _start_reading(lab, mode, network_mode, joined)
+            spare = lab.joiner_for(joined) if joined is not None else None
+            ref, reading = (spare, None) if spare is not None else _start_reading(
+                lab, mode, network_mode, joined)
             started.append(ref)
             if mode == "bridge":
                 # Read the host side only once the container runs: its veth must be in place.

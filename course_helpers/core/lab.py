@@ -807,7 +807,8 @@ class Lab:
 
     # -- closing --------------------------------------------------------------
     def keep_warm(self, modes: tuple[str, ...] = WARMABLE) -> None:
-        """Keep one started container ready per mode, so ``run_in_mode`` only reads.
+        """Keep one started container ready per mode, so ``run_in_mode`` only reads; for
+        container mode, one in the namespace of the target joined last (:meth:`joiner_for`).
 
         Introduced in chapter 03 (the mode explorer). No effect when replaying
         or recording (a recording must hold only what the notebook asked for).
@@ -837,10 +838,32 @@ class Lab:
             self._spare_ids.discard(ref.id)
         return ref
 
-    def _start_spare(self, mode: str) -> ContainerRef:
+    def joiner_for(self, target: ContainerRef) -> ContainerRef | None:
+        """A spare container already in ``target``'s network namespace, if one is ready;
+        either way, one is kept ready for the next call that joins ``target`` (see
+        :meth:`keep_warm`). None when not keeping warm.
+
+        Similar to ``docker run -d --network container:TARGET IMAGE sleep N``, run ahead
+        of time. A spare is handed out only while ``target`` is still in the run it
+        joined: a restarted target has a new namespace, and a new start time.
+        """
+        if not self._spares.modes:
+            return None
+        with translated(f"look up container {target.name}"):
+            state = self.client.api.inspect_container(target.id).get("State") or {}
+        key = f"container:{target.id}@{state.get('StartedAt', '')}"
+        ref = self._spares.take_ready(key)
+        self._spares.follow(key)
+        if ref is not None:
+            with self._mutex:
+                self._spare_ids.discard(ref.id)
+        return ref
+
+    def _start_spare(self, key: str) -> ContainerRef:
+        mode = key.partition("@")[0]  # container:ID@START, see joiner_for
         self._starting.spare = True  # this thread's start makes a spare (see is_spare)
         try:
-            return self.start_container(mode, network_mode=mode)
+            return self.start_container(mode.partition(":")[0], network_mode=mode)
         finally:
             self._starting.spare = False
 

@@ -5,6 +5,9 @@ snapshot waits for most (about 0.3 s of a 0.4 s ``docker run``). A Lab that
 keeps warm starts the next container of a mode in the background once the call that
 took one has read it (``Lab.refill_later``), so the following ``run_in_mode`` for that
 mode only reads.
+Container mode joins a target known only when a call names it: once one has, a spare
+joined to that same target is kept (:meth:`Spares.follow`), for the next call that joins
+it again.
 Opt-in (``Lab.keep_warm``): the spares are course containers like any
 other (labelled, limited, removed at close), and a live, non-recording Lab
 only.
@@ -26,7 +29,7 @@ from .errors import CourseError
 Ref = TypeVar("Ref")
 
 #: Modes whose containers can be started ahead (host mode reuses the Lab's probe,
-#: container mode needs a target known only at call time).
+#: container mode needs a target known only at call time: see Spares.follow).
 WARMABLE = ("bridge", "none")
 
 
@@ -47,6 +50,8 @@ class Spares(Generic[Ref]):
         self.max_age = max_age
         self.closed = closed
         self.modes: tuple[str, ...] = ()
+        #: The one key kept besides ``modes`` (see :meth:`follow`), else None.
+        self.followed: str | None = None
         self._ready: dict[str, tuple[Future[Ref], float]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._mutex = threading.Lock()
@@ -61,7 +66,8 @@ class Spares(Generic[Ref]):
 
     def _refill(self, mode: str) -> None:
         with self._mutex:
-            if self.closed() or mode not in self.modes or mode in self._ready:
+            if self.closed() or mode in self._ready or (
+                    mode not in self.modes and mode != self.followed):
                 return
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dnc-warm")
@@ -74,18 +80,7 @@ class Spares(Generic[Ref]):
         A spare older than ``max_age`` is replaced, so what is handed out never
         expires soon after.
         """
-        with self._mutex:
-            entry = self._ready.pop(mode, None)
-        ref = None
-        if entry is not None:
-            future, born = entry
-            try:
-                ref = future.result()
-            except CourseError:
-                ref = None
-            if ref is not None and time.monotonic() - born > self.max_age:
-                self.discard(ref)
-                ref = None
+        ref = self.take_ready(mode)
         if ref is None:
             ref = self.start(mode)
         with self._mutex:
@@ -94,6 +89,47 @@ class Spares(Generic[Ref]):
                 return ref
         self._refill(mode)
         return ref
+
+    def take_ready(self, key: str) -> Ref | None:
+        """The spare of ``key`` if one was started (waiting for it to finish starting), else
+        None: nothing new is started. A spare that failed to start or is older than
+        ``max_age`` gives None too (an old one is discarded)."""
+        with self._mutex:
+            entry = self._ready.pop(key, None)
+        if entry is None:
+            return None
+        future, born = entry
+        try:
+            ref = future.result()
+        except CourseError:
+            return None
+        if time.monotonic() - born > self.max_age:
+            self.discard(ref)
+            return None
+        return ref
+
+    def follow(self, key: str) -> None:
+        """Keep a spare of ``key`` as well as those of ``modes``: in a Lab, a container
+        joined to the target a call has just named (``container:…``). It takes the place
+        of the key followed before, whose spare is discarded in the background. Only
+        while spares are kept (:meth:`enable`); inside :meth:`held`, the start waits for
+        the block to end.
+        """
+        with self._mutex:
+            if not self.modes or self.closed():
+                return
+            old, self.followed = self.followed, key
+            dropped = self._ready.pop(old, None) if old not in (None, key) else None
+            if dropped is not None and self._pool is not None:
+                self._pool.submit(self._discard_when_started, dropped[0])
+            if self._held:
+                self._due.add(key)
+                return
+        self._refill(key)
+
+    def _discard_when_started(self, future: Future[Ref]) -> None:
+        with contextlib.suppress(Exception):
+            self.discard(future.result())
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -125,7 +161,7 @@ class Spares(Generic[Ref]):
     def stop(self) -> None:
         """Stop refilling and wait for starts under way (close() then removes them)."""
         with self._mutex:
-            self.modes = ()
+            self.modes, self.followed = (), None
             pending = [future for future, _ in self._ready.values()]
             self._ready.clear()
             pool, self._pool = self._pool, None

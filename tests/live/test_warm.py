@@ -60,3 +60,33 @@ def test_no_spares_while_recording(docker_client, tmp_path, monkeypatch):
         lab.keep_warm()
         lab.run_in_mode("none")
         assert len(lab.container_ids) == 1, "only what the notebook asked for"
+
+
+def test_container_mode_joins_its_target_again_through_a_spare_started_after_the_last_call(
+        docker_client):
+    """The second call to join a target hands out a container that was already running in
+    the target's namespace; once the target restarts (a new namespace), that spare is not
+    handed out: the snapshot shows the target's new namespace."""
+    def netns(ref) -> str:
+        return lab.exec(ref, "readlink /proc/self/ns/net").strip()
+
+    def running_ids() -> set[str]:
+        return {c["Id"] for c in docker_client.api.containers(
+            filters={"label": f"io.github.docker-networking-course.session={lab.session}"})}
+
+    with Lab("test", client=docker_client, backend="live") as lab:
+        target = lab.start_container("target")
+        lab.keep_warm()
+        first = lab.run_in_mode("container", target=target)
+        lab.wait_warm()
+        before = running_ids()
+        second = lab.run_in_mode("container", target=target)
+        assert second.container_id in before - {first.container_id}, "a spare, started ahead"
+        assert second.netns == first.netns == netns(target)
+        lab.wait_warm()
+        docker_client.api.restart(target.id, timeout=0)
+        old_run = running_ids()
+        third = lab.run_in_mode("container", target=target)
+        assert third.netns == netns(target) != second.netns, "the target's new namespace"
+        assert third.container_id not in old_run, "the old run's spare is not handed out"
+        assert [i.name for i in third.interfaces] == [i.name for i in second.interfaces]

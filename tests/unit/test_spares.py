@@ -120,3 +120,43 @@ def test_nested_blocks_refill_when_the_outermost_ends():
     pool.stop()
     assert starter.thread[on_demand] == threading.current_thread().name
     assert starter.thread[refilled].startswith("dnc-warm")
+
+
+def test_a_followed_key_gets_a_spare_that_take_ready_hands_out_once():
+    starter = Starter()
+    pool = spares(starter)
+    pool.enable(("none",))
+    assert pool.take_ready("container:t@1") is None, "nothing kept for it yet"
+    pool.follow("container:t@1")
+    assert pool.take_ready("container:t@1") == "container:t@1-2"
+    assert pool.take_ready("container:t@1") is None, "handed out once, not restarted by it"
+    pool.stop()
+    assert starter.started == ["none-1", "container:t@1-2"]
+
+
+def test_following_another_key_discards_the_spare_of_the_one_before():
+    starter = Starter()
+    pool = spares(starter)
+    pool.enable(("none",))
+    pool.follow("container:t@1")
+    pool.follow("container:t@2")  # the target restarted: a new run, a new namespace
+    pool.wait()
+    assert pool.take_ready("container:t@1") is None
+    pool.stop()  # waits for the discard queued behind the starts
+    assert starter.discarded == ["container:t@1-2"]
+    assert starter.started[-1] == "container:t@2-3"
+
+
+def test_follow_does_nothing_unless_spares_are_kept_and_waits_for_held_blocks():
+    starter = Starter()
+    pool = spares(starter)
+    pool.follow("container:t@1")
+    assert pool.followed is None and starter.started == []
+    pool.enable(("none",))
+    pool.wait()
+    with pool.held():
+        pool.follow("container:t@1")
+        assert starter.started == ["none-1"], "no start while the call still reads"
+    pool.wait()
+    assert starter.started == ["none-1", "container:t@1-2"]
+    pool.stop()
