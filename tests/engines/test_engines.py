@@ -35,6 +35,7 @@ LIVE_TESTS = (
     "tests/live/test_architecture_live.py",
     "tests/live/test_going_further_live.py",
     "tests/live/test_keptshell_live.py",
+    "tests/live/test_warm.py",
 )
 INNER_TIMEOUT = 1500  # seconds for one engine's whole run
 
