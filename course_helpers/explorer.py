@@ -16,11 +16,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
-from . import figures
 from .core.errors import CourseError
 from .core.replay import NotRecorded
+from .figures import draw_topology, stamp
 from .modes import MODES, ModeSnapshot, check_mode
 
 _WRONG = "#D55E00"  # Okabe-Ito vermillion
@@ -200,10 +201,8 @@ def _inline(text: str) -> str:
 
 
 def _figure_png(snap: ModeSnapshot, mark: str = "") -> bytes:
-    import matplotlib.pyplot as plt  # on first drawing (see figures.preload)
-
-    fig = figures.draw_topology(snap)
-    figures.stamp(fig, mark)  # no second mark when the figure carries the Lab's already
+    fig = draw_topology(snap)
+    stamp(fig, mark)  # no second mark when the figure carries the Lab's already
     try:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=fig.dpi)  # as the notebook shows it

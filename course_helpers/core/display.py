@@ -9,10 +9,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-#: While a Lab replays, "recorded on Docker Engine X (DATE)": ``figures.stamp`` writes it
-#: in a corner of every figure; "" when live. Set by the Lab (:func:`note_recording`).
-RECORDED_ON = {"mark": ""}
-
 LIVE_COLOURS = ("#009E73", "#e6f5f0")
 REPLAY_COLOURS = ("#D55E00", "#fbece3")
 
@@ -23,15 +19,6 @@ def _box(kind: str, live: bool, head: str, rest: str, small: str) -> str:
             f"style='border-left:6px solid {colour};background:{tint};padding:6px 10px'>"
             f"<b style='color:{colour}'>{html.escape(head)}</b>{html.escape(rest)}"
             + (f"<br><small>{html.escape(small)}</small>" if small else "") + "</div>")
-
-
-def note_recording(mark: str) -> None:
-    """Remember what the figures drawn from now on carry in a corner ("" when live).
-
-    Called by :class:`~course_helpers.Lab` when it starts, with the engine and date
-    of the run it replays (``docker version`` of that run), or "" when live.
-    """
-    RECORDED_ON["mark"] = mark
 
 
 @dataclass(frozen=True)

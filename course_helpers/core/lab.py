@@ -26,9 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import figures
 from ..ipaddr import IP_ADDR_WITH_LINKS, Interface, parse_ip_addr_with_links
 from . import sessions
-from .display import Banner, SessionSummary, closed_sentence, note_recording
+from .display import Banner, SessionSummary, closed_sentence
 from .engine import connect, docker_host_set, translated
 from .errors import (
     BadInput,
@@ -222,15 +223,12 @@ class Lab:
         self.image = self.replay_from.meta["image"]
         self.labels = sessions.labels_for(self.session)
         self.closed = False
-        note_recording(self.recorded_on())
+        figures.note_recording(self.recorded_on())
 
     def _init_live(self, client: docker.DockerClient, reap: bool) -> None:
         self.backend = "live"
         self.client = client
-        note_recording("")  # live figures carry no mark
-        figures = sys.modules.get(f"{__package__.rpartition('.')[0]}.figures")
-        if figures is not None:  # the notebook draws: matplotlib comes in meanwhile
-            figures.preload()
+        figures.note_recording("")  # live figures carry no mark
         self._lock = sessions.SessionLock()
         self.session = self._lock.session
         self.labels = sessions.labels_for(self.session)

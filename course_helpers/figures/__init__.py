@@ -12,20 +12,13 @@ palette with a hatch, line style or label beside every colour.
 
 Matplotlib is imported when something is drawn, not with this package: each name
 below is looked up in its module on first use (``figures.draw_topology`` imports
-:mod:`~course_helpers.figures.topology`, and matplotlib with it). A live Lab has it
-imported ahead, in the background (:func:`preload`).
+:mod:`~course_helpers.figures.topology`, and matplotlib with it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import sys
-import threading
 from typing import TYPE_CHECKING, Any
-
-from ..core.display import RECORDED_ON
-from ..core.display import note_recording as note_recording  # set by the Lab; tests too
 
 #: Public name -> the module of this package that defines it.
 HOMES = {
@@ -66,8 +59,20 @@ if TYPE_CHECKING:
     )
 
 
+#: While a Lab replays, "recorded on Docker Engine X (DATE)": :func:`stamp` writes it in
+#: a corner of every figure; "" when live. Set by the Lab (:func:`note_recording`).
+RECORDED_ON = {"mark": ""}
 #: The mark's size in points: 10.4 px at matplotlib's 100 dpi, legible in a notebook.
 MARK_PT = 7.5
+
+
+def note_recording(mark: str) -> None:
+    """Remember what the figures drawn from now on carry in a corner ("" when live).
+
+    Called by :class:`~course_helpers.Lab` when it starts, with the engine and date
+    of the run it replays (``docker version`` of that run), or "" when live.
+    """
+    RECORDED_ON["mark"] = mark
 
 
 def stamp(fig: Any, mark: str | None = None, *, grow: bool = True) -> None:
@@ -98,47 +103,10 @@ def stamp(fig: Any, mark: str | None = None, *, grow: bool = True) -> None:
              bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#D55E00", "lw": 0.6})
 
 
-#: The thread :func:`preload` started (None before, or when pyplot was imported already).
-PRELOAD: dict[str, threading.Thread | None] = {"thread": None}
-
-
-def preload() -> None:
-    """Import ``matplotlib.pyplot`` in a background thread, once per process.
-
-    Called by a live :class:`~course_helpers.Lab` as it starts, when this package has
-    been imported by then (the notebook draws; chapter 00 does not). The first cells of a
-    chapter wait for the engine (containers starting), and the kernel's CPU is free
-    meanwhile: importing pyplot then (about 0.7 s of CPU) spares the first figure that
-    wait. Every course module enters matplotlib through pyplot, as a cell's ``import
-    matplotlib.pyplot as plt`` does, so an import in progress is waited for, never
-    interleaved with another (and :func:`preloaded` waits for it before a figure module is
-    imported). Not when replaying: nothing waits for an engine there, so nothing would
-    overlap.
-    """
-    if PRELOAD["thread"] is not None or "matplotlib.pyplot" in sys.modules:
-        return
-    thread = threading.Thread(target=_import_pyplot, name="dnc-preload", daemon=True)
-    PRELOAD["thread"] = thread
-    thread.start()
-
-
-def _import_pyplot() -> None:
-    with contextlib.suppress(Exception):  # a broken install: the cell's own import says so
-        importlib.import_module("matplotlib.pyplot")
-
-
-def preloaded() -> None:
-    """Wait for the import :func:`preload` started, if any."""
-    thread = PRELOAD["thread"]
-    if thread is not None and thread is not threading.current_thread():
-        thread.join()
-
-
 def __getattr__(name: str) -> Any:
     home = HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    preloaded()
     value = getattr(importlib.import_module(f".{home}", __name__), name)
     globals()[name] = value  # once imported, a plain attribute
     return value

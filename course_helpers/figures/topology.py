@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from ..core.errors import BadInput
 from ..ipaddr import Interface
@@ -53,10 +55,6 @@ from .scene import (
     render,
     text_width,
 )
-
-if TYPE_CHECKING:  # matplotlib itself comes in through .scene, pyplot first (see preload)
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 #: How much larger than full size the course's figures are drawn: their smallest
 #: text (SMALL points; the Docker tag, 0.9 x SMALL, in the host map) is then at
