@@ -847,10 +847,15 @@ class Lab:
         of time. A spare is handed out only while ``target`` is still in the run it
         joined: a restarted target has a new namespace, and a new start time.
         """
-        if not self._spares.modes:
+        if not self.keeps_warm("container"):
             return None
-        with translated(f"look up container {target.name}"):
-            state = self.client.api.inspect_container(target.id).get("State") or {}
+        try:
+            with translated(f"look up container {target.name}"):
+                state = self.client.api.inspect_container(target.id).get("State") or {}
+        except DockerRefused:
+            return None  # gone meanwhile: the plain start says so in its own words
+        if not state.get("Running"):
+            return None  # stopped meanwhile: its last run's spare is no use
         key = f"container:{target.id}@{state.get('StartedAt', '')}"
         ref = self._spares.take_ready(key)
         self._spares.follow(key)

@@ -28,9 +28,12 @@ from .errors import CourseError
 #: What a spare is: whatever ``start`` returns (a ``ContainerRef`` in a Lab).
 Ref = TypeVar("Ref")
 
-#: Modes whose containers can be started ahead (host mode reuses the Lab's probe,
-#: container mode needs a target known only at call time: see Spares.follow).
-WARMABLE = ("bridge", "none")
+#: Modes whose containers can be started ahead (host mode reuses the Lab's probe).
+#: Container mode needs a target, known only once a call names one: its spare joins the
+#: target named last (see Spares.follow).
+WARMABLE = ("bridge", "none", "container")
+#: The modes of WARMABLE started as soon as they are kept; the rest wait for a key.
+STARTABLE = ("bridge", "none")
 
 
 class Spares(Generic[Ref]):
@@ -59,10 +62,12 @@ class Spares(Generic[Ref]):
         self._due: set[str] = set()
 
     def enable(self, modes: tuple[str, ...]) -> None:
-        """Keep one spare of each mode in ``modes`` (a subset of :data:`WARMABLE`)."""
+        """Keep one spare of each mode in ``modes`` (a subset of :data:`WARMABLE`): at once
+        for those in :data:`STARTABLE`, and for the others once :meth:`follow` names one."""
         self.modes = tuple(m for m in modes if m in WARMABLE)
         for mode in self.modes:
-            self._refill(mode)
+            if mode in STARTABLE:
+                self._refill(mode)
 
     def _refill(self, mode: str) -> None:
         with self._mutex:
@@ -111,12 +116,12 @@ class Spares(Generic[Ref]):
     def follow(self, key: str) -> None:
         """Keep a spare of ``key`` as well as those of ``modes``: in a Lab, a container
         joined to the target a call has just named (``container:…``). It takes the place
-        of the key followed before, whose spare is discarded in the background. Only
-        while spares are kept (:meth:`enable`); inside :meth:`held`, the start waits for
-        the block to end.
+        of the key followed before, whose spare is discarded in the background. Only while
+        the mode before the key's first ``:`` is kept (:meth:`enable`); inside
+        :meth:`held`, the start waits for the block to end.
         """
         with self._mutex:
-            if not self.modes or self.closed():
+            if key.partition(":")[0] not in self.modes or self.closed():
                 return
             old, self.followed = self.followed, key
             dropped = self._ready.pop(old, None) if old not in (None, key) else None

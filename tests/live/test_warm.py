@@ -90,3 +90,15 @@ def test_container_mode_joins_its_target_again_through_a_spare_started_after_the
         assert third.netns == netns(target) != second.netns, "the target's new namespace"
         assert third.container_id not in old_run, "the old run's spare is not handed out"
         assert [i.name for i in third.interfaces] == [i.name for i in second.interfaces]
+
+
+def test_container_mode_has_a_spare_only_when_it_is_kept_warm(docker_client):
+    with Lab("test", client=docker_client, backend="live") as lab:
+        target = lab.start_container("target")
+        lab.keep_warm(("none",))
+        assert not lab.keeps_warm("container")
+        lab.run_in_mode("container", target=target)
+        lab.wait_warm()
+        joined = [cid for cid in lab.container_ids if docker_client.api.inspect_container(
+            cid)["HostConfig"]["NetworkMode"].startswith("container:")]
+        assert len(joined) == 1, "the snapshot's container, and no spare beside it"

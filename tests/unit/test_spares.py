@@ -47,7 +47,9 @@ def test_without_a_spare_a_mode_starts_on_demand_and_unknown_modes_are_not_kept(
     starter = Starter()
     pool = spares(starter)
     pool.enable(("host", "container"))
-    assert pool.modes == () and set(WARMABLE) == {"bridge", "none"}
+    assert pool.modes == ("container",) and set(WARMABLE) == {"bridge", "none", "container"}
+    pool.wait()
+    assert starter.started == [], "container mode waits for a target to follow"
     assert pool.take("bridge") == "bridge-1"
     pool.stop()
     assert starter.started == ["bridge-1"]
@@ -125,7 +127,7 @@ def test_nested_blocks_refill_when_the_outermost_ends():
 def test_a_followed_key_gets_a_spare_that_take_ready_hands_out_once():
     starter = Starter()
     pool = spares(starter)
-    pool.enable(("none",))
+    pool.enable(("none", "container"))
     assert pool.take_ready("container:t@1") is None, "nothing kept for it yet"
     pool.follow("container:t@1")
     assert pool.take_ready("container:t@1") == "container:t@1-2"
@@ -137,7 +139,7 @@ def test_a_followed_key_gets_a_spare_that_take_ready_hands_out_once():
 def test_following_another_key_discards_the_spare_of_the_one_before():
     starter = Starter()
     pool = spares(starter)
-    pool.enable(("none",))
+    pool.enable(("none", "container"))
     pool.follow("container:t@1")
     pool.follow("container:t@2")  # the target restarted: a new run, a new namespace
     pool.wait()
@@ -147,12 +149,15 @@ def test_following_another_key_discards_the_spare_of_the_one_before():
     assert starter.started[-1] == "container:t@2-3"
 
 
-def test_follow_does_nothing_unless_spares_are_kept_and_waits_for_held_blocks():
+def test_follow_does_nothing_unless_its_mode_is_kept_and_waits_for_held_blocks():
     starter = Starter()
     pool = spares(starter)
     pool.follow("container:t@1")
-    assert pool.followed is None and starter.started == []
     pool.enable(("none",))
+    pool.follow("container:t@1")
+    pool.wait()
+    assert pool.followed is None and starter.started == ["none-1"]
+    pool.enable(("none", "container"))
     pool.wait()
     with pool.held():
         pool.follow("container:t@1")
