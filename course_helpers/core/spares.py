@@ -88,12 +88,16 @@ class Spares(Generic[Ref]):
         ref = self.take_ready(mode)
         if ref is None:
             ref = self.start(mode)
+        self._refill_when_free(mode)
+        return ref
+
+    def _refill_when_free(self, key: str) -> None:
+        """Refill ``key`` now, or when the calls under way in :meth:`held` have ended."""
         with self._mutex:
             if self._held:
-                self._due.add(mode)
-                return ref
-        self._refill(mode)
-        return ref
+                self._due.add(key)
+                return
+        self._refill(key)
 
     def take_ready(self, key: str) -> Ref | None:
         """The spare of ``key`` if one was started (waiting for it to finish starting), else
@@ -125,12 +129,9 @@ class Spares(Generic[Ref]):
                 return
             old, self.followed = self.followed, key
             dropped = self._ready.pop(old, None) if old not in (None, key) else None
-            if dropped is not None and self._pool is not None:
+            if dropped is not None:  # made by the pool, which stop() alone takes away
                 self._pool.submit(self._discard_when_started, dropped[0])
-            if self._held:
-                self._due.add(key)
-                return
-        self._refill(key)
+        self._refill_when_free(key)
 
     def _discard_when_started(self, future: Future[Ref]) -> None:
         with contextlib.suppress(Exception):
