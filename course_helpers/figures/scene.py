@@ -22,6 +22,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..ipaddr import Interface
 from . import stamp
+from .wholetext import whole_strings
 
 #: The Okabe-Ito colour-blind-safe palette.
 OKABE_ITO = {
@@ -71,11 +72,12 @@ class SizedFigure(Figure):
     so :func:`show_uncropped` has the notebook show it as ``savefig`` would, in one pass.
     Its text is drawn unhinted (``text.hinting: none``, for this figure only): FreeType's
     autohinter, run for every glyph of every drawing, was a third of the drawing time,
-    and small text stays legible without it.
+    and small text stays legible without it. On Agg, a line of text is drawn as one bitmap
+    (:mod:`~course_helpers.figures.wholetext`), not glyph by glyph.
     """
 
     def draw(self, renderer: Any) -> None:
-        with matplotlib.rc_context({"text.hinting": "none"}):
+        with matplotlib.rc_context({"text.hinting": "none"}), whole_strings(renderer):
             super().draw(renderer)
 
 

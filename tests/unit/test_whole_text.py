@@ -1,0 +1,139 @@
+"""Course figures draw a line of text as one bitmap, and it looks as matplotlib draws it
+(issue 14).
+
+The oracle is matplotlib itself: the same figure drawn glyph by glyph (the whole-line path
+switched off) must put the same ink in the same place, in the same colour. Glyphs sit on
+whole pixels in one and on sub-pixels in the other, so the comparison allows what that
+moves (anti-aliased edges), not more: a line one pixel off, upside down or in another
+colour fails it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_svg import RendererSVG
+
+from course_helpers.figures import wholetext
+from course_helpers.figures.scene import SizedFigure
+
+#: Text as course figures set it: (text, Figure.text keywords).
+SAMPLES = [
+    ("eth0@if18 ↔ veth4dd59e6@if2", {"fontsize": 6.5, "family": "monospace"}),
+    ("docker0", {"fontsize": 9.4, "weight": "bold"}),
+    ("172.17.0.1/16\nIPv6 link-local only", {"fontsize": 8.1, "color": "#222222", "va": "top"}),
+    ("master", {"fontsize": 8.1, "style": "italic", "ha": "center", "va": "center"}),
+    ("Docker", {"fontsize": 7, "color": "#D55E00", "weight": "bold", "ha": "right"}),
+    ("recorded on Docker Engine 28.5.2", {"fontsize": 7, "color": "#0072B2", "alpha": 0.6}),
+    ("Who can ping which address", {"fontsize": 12, "weight": "bold", "va": "baseline"}),
+]
+
+
+#: Whether this matplotlib has the whole-line calls (before any test switches them off).
+INSTALLED = wholetext.AVAILABLE
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def drawn(whole: bool, samples=SAMPLES, monkeypatch=None) -> tuple[np.ndarray, list]:
+    """RGB pixels of a SizedFigure with one sample per row, and each text's pixel box."""
+    monkeypatch.setattr(wholetext, "AVAILABLE", whole and INSTALLED)
+    fig = plt.figure(figsize=(4.3, 0.45 * len(samples)), FigureClass=SizedFigure)
+    texts = [fig.text(0.5 if kw.get("ha") else 0.04, 1 - (i + 0.55) / len(samples) + 0.003 * i,
+                      s, **kw) for i, (s, kw) in enumerate(samples)]
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float)
+    height = pixels.shape[0]
+    boxes = []
+    for text in texts:
+        box = text.get_window_extent()
+        boxes.append((slice(int(height - box.y1) - 3, int(height - box.y0) + 4),
+                      slice(int(box.x0) - 3, int(box.x1) + 4)))
+    return pixels, boxes
+
+
+def ink(crop: np.ndarray) -> np.ndarray:
+    return 255 - crop.mean(axis=2)
+
+
+def centroid(weights: np.ndarray) -> np.ndarray:
+    rows, cols = np.indices(weights.shape)
+    return np.array([(rows * weights).sum(), (cols * weights).sum()]) / weights.sum()
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")  # no CJK font installed
+def test_course_text_is_drawn_a_line_at_a_time(monkeypatch):
+    """The installed matplotlib has the whole-line calls, and plain text takes that path:
+    matplotlib's own ``draw_text`` is only called for what the module leaves to it."""
+    assert INSTALLED, "this matplotlib's FT2Font lacks the whole-line calls"
+    calls: list[str] = []
+    glyph_by_glyph = RendererAgg.draw_text
+
+    def counted(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        calls.append(s)
+        return glyph_by_glyph(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    monkeypatch.setattr(RendererAgg, "draw_text", counted)
+    fig = plt.figure(figsize=(4, 2), FigureClass=SizedFigure)
+    fig.text(0.1, 0.8, "docker0 172.17.0.1/16")
+    fig.text(0.1, 0.6, "two lines\nof plain text", family="monospace")
+    fig.text(0.1, 0.4, "网络模式")  # DejaVu has no CJK: matplotlib picks a fallback font
+    fig.text(0.1, 0.2, "rotated", rotation=30)
+    fig.text(0.6, 0.2, r"$\alpha^2$")
+    fig.canvas.draw()
+    assert calls == ["网络模式", "rotated", r"$\alpha^2$"]
+    assert "draw_text" not in vars(fig.canvas.get_renderer()), "the renderer is left as it was"
+
+
+def test_a_learners_own_figure_is_drawn_by_matplotlib(monkeypatch):
+    calls: list[str] = []
+    glyph_by_glyph = RendererAgg.draw_text
+    monkeypatch.setattr(RendererAgg, "draw_text", lambda self, gc, x, y, s, *a, **k: (
+        calls.append(s), glyph_by_glyph(self, gc, x, y, s, *a, **k)))
+    fig = plt.figure(figsize=(3, 1))
+    fig.text(0.1, 0.5, "a learner's figure")
+    fig.canvas.draw()
+    assert calls == ["a learner's figure"]
+
+
+def test_a_line_drawn_whole_puts_the_same_ink_in_the_same_place(monkeypatch):
+    by_glyph, boxes = drawn(False, monkeypatch=monkeypatch)
+    whole, _ = drawn(True, monkeypatch=monkeypatch)
+    for (text, _), box in zip(SAMPLES, boxes, strict=True):
+        a, b = by_glyph[box], whole[box]
+        ink_a, ink_b = ink(a), ink(b)
+        assert ink_a.sum() > 0, text
+        shift = centroid(ink_b) - centroid(ink_a)
+        assert np.abs(shift).max() < 0.6, (text, "moved by", shift)
+        assert abs(ink_b.sum() / ink_a.sum() - 1) < 0.05, (text, "more or less ink")
+        # The text's colour: where each draws its strokes fully, not their anti-aliased edges.
+        colour_a = a[ink_a >= 0.8 * ink_a.max()].mean(axis=0)
+        colour_b = b[ink_b >= 0.8 * ink_b.max()].mean(axis=0)
+        assert np.abs(colour_a - colour_b).max() < 12, (text, "colour", colour_a, colour_b)
+        za, zb = ink_a - ink_a.mean(), ink_b - ink_b.mean()
+        assert (za * zb).sum() / np.sqrt((za ** 2).sum() * (zb ** 2).sum()) > 0.7, (text, "shape")
+
+
+def test_other_renderers_and_nested_draws_keep_matplotlibs_text():
+    svg = RendererSVG(100, 100, io.StringIO())
+    with wholetext.whole_strings(svg) as used:
+        assert used is False and "draw_text" not in vars(svg)
+    agg = RendererAgg(100, 100, 72)
+    with wholetext.whole_strings(agg) as used, wholetext.whole_strings(agg) as again:
+        assert used is True and again is False
+    assert "draw_text" not in vars(agg)
+
+
+def test_the_renderer_is_restored_when_a_draw_fails():
+    agg = RendererAgg(100, 100, 72)
+    with pytest.raises(RuntimeError), wholetext.whole_strings(agg):
+        raise RuntimeError("a drawing failed")
+    assert "draw_text" not in vars(agg)
