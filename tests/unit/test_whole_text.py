@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.text import Text
 
 from course_helpers.figures import wholetext
 from course_helpers.figures.scene import SizedFigure
@@ -137,3 +138,36 @@ def test_the_renderer_is_restored_when_a_draw_fails():
     with pytest.raises(RuntimeError), wholetext.whole_strings(agg):
         raise RuntimeError("a drawing failed")
     assert "draw_text" not in vars(agg)
+
+
+@pytest.mark.parametrize("dpi", [72, 100, 200])
+def test_lines_measure_exactly_as_agg_measures_them(dpi):
+    """Measures decide every layout: the cached ones are Agg's own, to the last bit."""
+    from matplotlib.font_manager import FontProperties
+    agg = RendererAgg(400, 100, dpi)
+    props = [FontProperties(size=size, weight=weight, style=style, family=family)
+             for size in (6.5, 8.125, 9.375, 12) for weight in ("normal", "bold")
+             for style in ("normal", "italic") for family in ("sans-serif", "monospace")]
+    lines = ["docker0", "eth0@if18 ↔ veth4dd59e6@if2", "lp", "Wj/1…", " ", ""]
+    with wholetext.whole_strings(agg):
+        ours = [agg.get_text_width_height_descent(s, p, False) for p in props for s in lines]
+    theirs = [agg.get_text_width_height_descent(s, p, False) for p in props for s in lines]
+    assert ours == theirs
+
+
+def test_course_figures_lay_out_as_matplotlib_lays_them_out(monkeypatch):
+    """Every text of every course figure ends up where matplotlib alone would put it."""
+    from test_speed_figures import every_course_figure
+
+    def extents(whole: bool) -> dict[str, list]:
+        monkeypatch.setattr(wholetext, "AVAILABLE", whole and INSTALLED)
+        found = {}
+        for name, fig in every_course_figure().items():
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            found[name] = [tuple(t.get_window_extent(renderer).bounds)
+                           for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+            plt.close(fig)
+        return found
+
+    assert extents(True) == extents(False)
