@@ -21,7 +21,7 @@ from IPython.display import Image, display
 
 from .core.errors import CourseError
 from .core.replay import NotRecorded
-from .figures import draw_topology, stamp
+from .figures import draw_topology, pngfile, stamp
 from .modes import MODES, ModeSnapshot, check_mode
 
 _WRONG = "#D55E00"  # Okabe-Ito vermillion
@@ -205,7 +205,7 @@ def _figure_png(snap: ModeSnapshot, mark: str = "") -> bytes:
     stamp(fig, mark)  # no second mark when the figure carries the Lab's already
     try:
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=fig.dpi)  # as the notebook shows it
+        fig.savefig(buf, format=pngfile.FORMAT, dpi=fig.dpi)  # as the notebook shows it
         return buf.getvalue()
     finally:
         plt.close(fig)

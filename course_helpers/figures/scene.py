@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..ipaddr import Interface
-from . import stamp
+from . import pngfile, stamp
 from .wholetext import whole_strings
 
 #: The Okabe-Ito colour-blind-safe palette.
@@ -81,21 +81,15 @@ class SizedFigure(Figure):
             super().draw(renderer)
 
 
-#: zlib level of a shown PNG. At Pillow's default (6), compressing was about a sixth of a
-#: large figure's time; level 3 is a third faster and, for these flat-coloured drawings,
-#: no bigger (issue 14).
-PNG_COMPRESSION = 3
-
-
 def show_uncropped(shell: Any = None) -> None:
     """Have IPython show a :class:`SizedFigure` as it shows any Figure, minus the crop.
 
     Copies, for each output format, the printer the inline backend registered for
     ``Figure`` (``%config InlineBackend`` settings included, e.g. retina) with
-    ``bbox_inches=None`` (and PNG compressed at :data:`PNG_COMPRESSION`). Outside
-    IPython, or when a printer is not the backend's usual ``functools.partial``, nothing
-    changes. Called before each course figure is
-    made, so a ``%config InlineBackend`` change is followed.
+    ``bbox_inches=None``, and PNG written by :mod:`~course_helpers.figures.pngfile`.
+    Outside IPython, or when a printer is not the backend's usual ``functools.partial``,
+    nothing changes. Called before each course figure is made, so a ``%config
+    InlineBackend`` change is followed.
 
     Args:
         shell: the IPython shell (by default the running one, if any).
@@ -108,6 +102,7 @@ def show_uncropped(shell: Any = None) -> None:
         shell = get_ipython()
         if shell is None:
             return
+    png = shell.display_formatter.formatters.get("image/png")
     for formatter in shell.display_formatter.formatters.values():
         try:
             printer = formatter.lookup_by_type(Figure)
@@ -116,8 +111,8 @@ def show_uncropped(shell: Any = None) -> None:
             continue
         if isinstance(printer, functools.partial):
             ours = {**printer.keywords, "bbox_inches": None}
-            if ours.get("fmt") in ("png", "retina"):
-                ours["pil_kwargs"] = {"compress_level": PNG_COMPRESSION}
+            if formatter is png:  # plain or retina: matplotlib's print_figure asks for ours
+                ours["format"] = pngfile.FORMAT
             formatter.for_type(SizedFigure, functools.partial(printer.func, *printer.args, **ours))
 
 

@@ -25,7 +25,8 @@ from test_reach import pg
 
 from course_helpers import figures, parse_ip_addr
 from course_helpers.architecture import ProcessChain, stack_from
-from course_helpers.figures.scene import PNG_COMPRESSION, SizedFigure, show_uncropped
+from course_helpers.figures import pngfile
+from course_helpers.figures.scene import SizedFigure, show_uncropped
 from course_helpers.ipaddr import by_name
 from course_helpers.reach import Ping, targets_of
 
@@ -96,8 +97,7 @@ def test_a_learners_own_figure_keeps_the_usual_crop(shell):
 def test_the_course_printer_follows_the_backends_settings(shell):
     png = shell.display_formatter.formatters["image/png"]
     assert png.lookup_by_type(SizedFigure).keywords["bbox_inches"] is None
-    assert png.lookup_by_type(SizedFigure).keywords["pil_kwargs"] == {
-        "compress_level": PNG_COMPRESSION}
+    assert png.lookup_by_type(SizedFigure).keywords["format"] == pngfile.FORMAT
     select_figure_formats(shell, {"svg"}, bbox_inches="tight")  # %config: SVG instead
     show_uncropped(shell)
     with pytest.raises(KeyError):
@@ -126,8 +126,9 @@ def test_nothing_a_course_figure_draws_is_cut_off():
         plt.close(fig)
 
 
-def test_the_faster_compression_shows_the_same_pixels_in_no_bigger_a_file(shell):
-    """The PNG a course figure is shown as, against matplotlib's own ``savefig`` PNG."""
+def test_the_faster_png_shows_the_same_pixels_in_no_bigger_a_file(shell):
+    """The PNG a course figure is shown as (:mod:`pngfile`), against matplotlib's own
+    ``savefig`` PNG (Pillow's encoder)."""
     for name, fig in every_course_figure().items():
         data, _ = shell.display_formatter.format(fig, include={"image/png"})
         shown = base64.b64decode(data["image/png"])
