@@ -6,26 +6,28 @@ Agg renderer draws each glyph by itself: a few Python calls per glyph, for a cou
 a few thousand glyphs, about a third of its drawing time. FreeType can lay out and render a
 whole line into one bitmap (``FT2Font.set_text`` and ``draw_glyphs_to_bitmap``, what Agg
 did up to matplotlib 3.10); that bitmap is then put on the canvas with the renderer's
-public ``draw_image``, in the text's colour. Glyphs sit on whole pixels (3.11 places each
-one to the sub-pixel), so a letter may move by up to one pixel; shapes, sizes and
-colours are matplotlib's own.
+public ``draw_image``, in the text's colour. The line sits on a whole pixel, where 3.11
+places each glyph to a 64th of one, so text may move by up to half a pixel; shapes, sizes
+and colours are matplotlib's own.
 
-Anything this does not cover is left to matplotlib as it is: mathtext, rotated text,
-text with OpenType features or a language set, text in more than one font family or in
-a family this machine lacks, a character the font lacks (matplotlib then falls back to
-another font), a renderer other than Agg (PDF, SVG), or a matplotlib
-whose ``FT2Font`` no longer has the whole-line calls.
+Anything this does not cover is left to matplotlib as it is: mathtext, rotated text, text
+that is not anti-aliased or is clipped to a shape (matplotlib clips text to rectangles
+only), text with OpenType features or a language set, text in more than one font family or
+in a family this machine lacks, a character the font lacks (matplotlib then falls back to
+another font), a renderer other than Agg (PDF, SVG), or a matplotlib whose ``FT2Font`` no
+longer has the whole-line calls.
 
-A line is laid out once: measuring it (``get_text_width_height_descent``, which every text
-needs before it is drawn) keeps its bitmap for the drawing, in a small cache shared by the
-figures of a kernel (the same names and addresses recur from figure to figure). The
-measures are FreeType's, computed as Agg computes them, so the layout does not change.
+Measures and bitmaps are kept in a small cache shared by the figures of a kernel (the same
+names and addresses recur from figure to figure), keyed by the font file itself. The
+measures are computed exactly as Agg computes them, so no layout changes. The bitmap is
+laid out behind a space: FreeType puts the first glyph of a line a pixel right of where
+the others would put it whenever the ink starts at a fraction of a pixel; behind a space
+(whose empty box starts the line on a whole pixel) every glyph is placed alike.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -44,25 +46,29 @@ WHOLE_LINE_CALLS = ("set_text", "draw_glyphs_to_bitmap", "get_image", "get_bitma
 AVAILABLE = all(hasattr(FT2Font, name) for name in WHOLE_LINE_CALLS)
 
 
-#: Lines kept laid out (a bitmap of a line is a few kilobytes).
+#: Lines kept measured and drawn (a bitmap of a line is a few kilobytes).
 CACHE_SIZE = 1024
 
 
-@dataclass(frozen=True)
+@dataclass
 class Line:
-    """One line of text laid out by FreeType (lengths in 64ths of a pixel, as FreeType's).
+    """One line of text in one font, size and resolution (FreeType's 26.6 fixed point:
+    64ths of a pixel).
 
     Attributes:
         width, height, descent: what Agg's ``get_text_width_height_descent`` reports.
-        cover: the anti-aliased bitmap of the whole line (0-255 per pixel).
-        ink_left: where the ink starts, right of the pen (``get_bitmap_offset``).
+        cover: the anti-aliased bitmap of the line laid out behind a space (0-255 a
+            pixel), once it has been drawn.
+        lead: where, in that layout, the line's own first glyph starts (the space's advance).
+        ascent: the bitmap's baseline is its row ``ascent // 64 + 1``.
     """
 
     width: int
     height: int
     descent: int
-    cover: np.ndarray
-    ink_left: int
+    cover: np.ndarray | None = None
+    lead: int = 0
+    ascent: int = 0
 
 
 _lines: OrderedDict[tuple, Line | None] = OrderedDict()
@@ -71,7 +77,7 @@ _lock = threading.Lock()
 
 @contextlib.contextmanager
 def whole_strings(renderer: Any) -> Iterator[bool]:
-    """While drawing, have an Agg ``renderer`` lay out and draw plain text a line at a time.
+    """While drawing, have an Agg ``renderer`` measure and draw plain text a line at a time.
 
     Args:
         renderer: the renderer a ``Figure.draw`` is given.
@@ -91,7 +97,7 @@ def whole_strings(renderer: Any) -> Iterator[bool]:
             glyph_by_glyph(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
     def get_text_width_height_descent(s: str, prop: Any, ismath: Any) -> tuple:
-        line = laid_out(s, prop, renderer.dpi) if ismath is False else None
+        line = measured(s, prop, renderer.dpi) if ismath is False else None
         if line is None:
             return measure(s, prop, ismath)
         return line.width / 64.0, line.height / 64.0, line.descent / 64.0
@@ -105,7 +111,7 @@ def whole_strings(renderer: Any) -> Iterator[bool]:
 
 
 def _font_path(prop: Any) -> str | None:
-    """The file Agg would draw ``prop`` with first, or None (see :func:`laid_out`)."""
+    """The file Agg would draw ``prop`` with first, or None (see :func:`measured`)."""
     if len(prop.get_family()) != 1:
         return None
     # Asked as Agg asks for its first font. The size is left out of the question: every
@@ -119,8 +125,17 @@ def _font_path(prop: Any) -> str | None:
         return None
 
 
-def laid_out(s: str, prop: Any, dpi: float) -> Line | None:
-    """One line of plain text laid out as Agg lays it out, from the cache if it is there.
+def _set_text(font: Any, s: str, size: float, dpi: float) -> tuple[int, int, int]:
+    """Lay ``s`` out on ``font`` (shared with matplotlib: call under ``_lock``)."""
+    font.clear()
+    font.set_size(size, dpi)
+    font.set_text(s, 0, flags=get_hinting_flag())
+    width, height = font.get_width_height()
+    return width, height, font.get_descent()
+
+
+def measured(s: str, prop: Any, dpi: float) -> Line | None:
+    """One line of plain text measured as Agg measures it, from the cache if it is there.
 
     Args:
         s: the line (no newline).
@@ -131,26 +146,21 @@ def laid_out(s: str, prop: Any, dpi: float) -> Line | None:
         The line, or None when matplotlib must lay it out itself: more than one font
         family, a family this machine lacks, or a character the font lacks.
     """
-    key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
-           prop.get_stretch(), prop.get_file(), prop.get_size_in_points(), dpi,
-           get_hinting_flag(), matplotlib.rcParams["text.hinting_factor"],
+    path = _font_path(prop)
+    if path is None:
+        return None
+    size = prop.get_size_in_points()
+    key = (s, path, size, dpi, get_hinting_flag(), matplotlib.rcParams["text.hinting_factor"],
            matplotlib.rcParams["text.kerning_factor"])
     with _lock:
         if key in _lines:
             _lines.move_to_end(key)
             return _lines[key]
+    font = font_manager.get_font(path)
     line = None
-    path = _font_path(prop)
-    font = font_manager.get_font(path) if path is not None else None
-    if font is not None and all(font.get_char_index(ord(c)) for c in s):
-        with _lock:  # the FT2Font is shared with matplotlib: lay out and read in one go
-            font.clear()
-            font.set_size(prop.get_size_in_points(), dpi)
-            font.set_text(s, 0, flags=get_hinting_flag())
-            font.draw_glyphs_to_bitmap(antialiased=True)
-            width, height = font.get_width_height()
-            line = Line(width, height, font.get_descent(), np.array(font.get_image()),
-                        font.get_bitmap_offset()[0])
+    if all(font.get_char_index(ord(c)) for c in s):
+        with _lock:
+            line = Line(*_set_text(font, s, size, dpi))
     with _lock:
         _lines[key] = line
         while len(_lines) > CACHE_SIZE:
@@ -158,8 +168,21 @@ def laid_out(s: str, prop: Any, dpi: float) -> Line | None:
     return line
 
 
-def _plain(s: str, angle: float, ismath: Any, mtext: Any) -> bool:
-    if ismath or angle % 360:
+def _drawn(line: Line, s: str, prop: Any, dpi: float) -> Line:
+    """``line`` with its bitmap, laid out behind a space (see the module's docstring)."""
+    if line.cover is None:
+        font = font_manager.get_font(_font_path(prop))
+        with _lock:
+            width, height, descent = _set_text(font, " " + s, prop.get_size_in_points(), dpi)
+            font.draw_glyphs_to_bitmap(antialiased=True)
+            cover = np.array(font.get_image())
+        line.lead, line.ascent = width - line.width, height - descent
+        line.cover = cover  # last: another thread may read the line as soon as it is set
+    return line
+
+
+def _plain(s: str, angle: float, ismath: Any, gc: Any, mtext: Any) -> bool:
+    if ismath or angle % 360 or not gc.get_antialiased() or gc.get_clip_path()[0] is not None:
         return False
     for getter in ("get_fontfeatures", "get_language"):
         if mtext is not None and getattr(mtext, getter, lambda: None)():
@@ -176,22 +199,19 @@ def draw_line(renderer: Any, gc: Any, x: float, y: float, s: str, prop: Any, ang
         gc, x, y, s, prop, angle, ismath, mtext: what ``Text.draw`` passes ``draw_text``.
 
     Returns:
-        False, having drawn nothing, when the text is not plain or not anti-aliased (see
-        the module's docstring) or :func:`laid_out` leaves it to matplotlib; True once it
-        is drawn.
+        False, having drawn nothing, when the text is not plain (see the module's
+        docstring) or :func:`measured` leaves it to matplotlib; True once it is drawn.
     """
-    if not _plain(s, angle, ismath, mtext) or not gc.get_antialiased():
+    if not _plain(s, angle, ismath, gc, mtext):
         return False
-    line = laid_out(s, prop, renderer.dpi)
+    line = measured(s, prop, renderer.dpi)
     if line is None:
         return False
-    if not line.cover.size:
-        return True
-    # FreeType measures in 26.6 fixed point (64ths of a pixel). The bitmap's baseline is its
-    # row ascent // 64 + 1 (ascent: the ink's height above the baseline), and its glyphs
-    # start ceil(ink_left / 64) pixels right of the pen.
-    top = round(y) - (line.height - line.descent) // 64 - 1  # rows count from the top here
-    left = round(x) + math.ceil(line.ink_left / 64)
+    line = _drawn(line, s, prop, renderer.dpi)
+    # The space's empty box puts the bitmap's first column on the layout's pen origin, its
+    # baseline on row ascent // 64 + 1; the line's own pen starts ``lead`` further right.
+    top = round(y) - line.ascent // 64 - 1  # rows count from the top here
+    left = round(x - line.lead / 64)
     rgba = tuple(gc.get_rgb())
     alpha = gc.get_alpha() if len(rgba) == 3 or gc.get_forced_alpha() else rgba[3]
     image = np.empty((*line.cover.shape, 4), np.uint8)
