@@ -80,6 +80,7 @@ bench:
 	$(PY) bench/modes.py
 	$(PY) bench/notebooks.py
 	$(PY) bench/replay.py
+	$(PY) bench/figures.py
 
 # Re-record the replay recordings (needs a live engine); commit course_helpers/recordings/.
 record:

@@ -75,6 +75,12 @@ _lines: OrderedDict[tuple, Line | None] = OrderedDict()
 _lock = threading.Lock()
 
 
+def clear_cache() -> None:
+    """Forget every line measured and drawn so far (a new kernel's state: for benchmarks)."""
+    with _lock:
+        _lines.clear()
+
+
 @contextlib.contextmanager
 def whole_strings(renderer: Any) -> Iterator[bool]:
     """While drawing, have an Agg ``renderer`` measure and draw plain text a line at a time.
