@@ -97,7 +97,7 @@ def main() -> int:
         theirs, ours = (statistics.median(times[(i, c)]) for c in (False, True))
         totals[0] += theirs
         totals[1] += ours
-        texts = [t for t in fig.findobj(Text) if t.get_text().strip()]
+        texts = [t for t in fig.findobj(Text) if len(t.get_text().strip()) > 3]
         name = getattr(fig, "course_name", "") or (  # else its title: its largest text
             max(texts, key=Text.get_fontsize).get_text() if texts else "a figure")
         print(f"{chapter}       {name[:32]:<32} {theirs * 1e3:8.1f}ms {ours * 1e3:6.1f}ms "
