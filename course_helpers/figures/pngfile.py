@@ -30,6 +30,7 @@ FORMAT = "coursepng"
 LEVEL = 4
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _UP = 2  # PNG filter type 2: each byte minus the one above it
+_STRIP = 256  # rows filtered and compressed at a time
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -46,19 +47,31 @@ def encode(rgba: np.ndarray, dpi: float | None = None) -> bytes:
 
     Returns:
         The file's bytes: 8-bit RGBA, every row filtered "Up".
+
+    Raises:
+        ValueError: the image is empty (as matplotlib's own PNG writer says).
     """
     height, width, _ = rgba.shape
-    rows = np.ascontiguousarray(rgba, dtype=np.uint8).reshape(height, width * 4)
-    filtered = np.empty((height, width * 4 + 1), np.uint8)
-    filtered[:, 0] = _UP
-    filtered[0, 1:] = rows[0]  # the row above the first one counts as zeros
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # wraps modulo 256, as PNG wants
+    if not height or not width:
+        raise ValueError("cannot write empty image")
+    rows = np.asarray(rgba, np.uint8).reshape(height, width * 4)
+    deflate = zlib.compressobj(LEVEL)
+    data = []
+    for start in range(0, height, _STRIP):  # a strip at a time: memory stays small
+        strip = rows[start:start + _STRIP]
+        filtered = np.empty((len(strip), width * 4 + 1), np.uint8)
+        filtered[:, 0] = _UP
+        above = rows[start - 1] if start else 0  # above the first row: zeros
+        np.subtract(strip[0], above, out=filtered[0, 1:], casting="unsafe")
+        np.subtract(strip[1:], strip[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG wants
+        data.append(deflate.compress(filtered.tobytes()))
+    data.append(deflate.flush())
     head = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA
     chunks = [_chunk(b"IHDR", head)]
     if dpi:
         per_metre = round(dpi / 0.0254)
         chunks.append(_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
-    chunks.append(_chunk(b"IDAT", zlib.compress(filtered.tobytes(), LEVEL)))
+    chunks.append(_chunk(b"IDAT", b"".join(data)))
     chunks.append(_chunk(b"IEND", b""))
     return _SIGNATURE + b"".join(chunks)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,9 @@ def text_width(text: str, size: float = FONT, mono: bool = False) -> float:
     return len(text) * size * (0.6 if mono else 0.58) / 72
 
 
+_drawing = threading.RLock()
+
+
 class SizedFigure(Figure):
     """A matplotlib Figure laid out to its drawing: shown at its own size, not cropped.
 
@@ -77,7 +81,9 @@ class SizedFigure(Figure):
     """
 
     def draw(self, renderer: Any) -> None:
-        with matplotlib.rc_context({"text.hinting": "none"}), whole_strings(renderer):
+        # rcParams are the process's: one course figure draws at a time, so that two
+        # threads cannot restore each other's setting and leave hinting off for good.
+        with _drawing, matplotlib.rc_context({"text.hinting": "none"}), whole_strings(renderer):
             super().draw(renderer)
 
 

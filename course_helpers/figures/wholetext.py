@@ -12,10 +12,11 @@ and colours are matplotlib's own.
 
 Anything this does not cover is left to matplotlib as it is: mathtext, rotated text, text
 that is not anti-aliased or is clipped to a shape (matplotlib clips text to rectangles
-only), text with OpenType features or a language set, text in more than one font family or
-in a family this machine lacks, a character the font lacks (matplotlib then falls back to
-another font), a renderer other than Agg (PDF, SVG), or a matplotlib whose ``FT2Font`` no
-longer has the whole-line calls.
+only), text that needs shaping (a right-to-left script, a combining mark, a joiner: 3.11
+shapes it with HarfBuzz), text with OpenType features or a language set, text in more
+than one font family or in a family this machine lacks, a character the font lacks
+(matplotlib then falls back to another font), a renderer other than Agg (PDF, SVG), or a
+matplotlib whose ``FT2Font`` no longer has the whole-line calls.
 
 Measures and bitmaps are kept in a small cache shared by the figures of a kernel (the same
 names and addresses recur from figure to figure), keyed by the font file itself. The
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,8 +48,10 @@ WHOLE_LINE_CALLS = ("set_text", "draw_glyphs_to_bitmap", "get_image", "get_bitma
 AVAILABLE = all(hasattr(FT2Font, name) for name in WHOLE_LINE_CALLS)
 
 
-#: Lines kept measured and drawn (a bitmap of a line is a few kilobytes).
-CACHE_SIZE = 1024
+#: At most this many lines are kept measured and drawn, in at most this many bytes of
+#: bitmaps (a course figure's line is a few kilobytes; one very long line at 200 dpi, a
+#: megabyte), the least recently used going first.
+CACHE_SIZE, CACHE_BYTES = 1024, 16 << 20
 
 
 @dataclass
@@ -58,9 +62,11 @@ class Line:
     Attributes:
         width, height, descent: what Agg's ``get_text_width_height_descent`` reports.
         cover: the anti-aliased bitmap of the line laid out behind a space (0-255 a
-            pixel), once it has been drawn.
+            pixel), once it has been drawn; None, with ``drawable`` False, when the line is
+            left to matplotlib (see :func:`draw_line`).
         lead: where, in that layout, the line's own first glyph starts (the space's advance).
         ascent: the bitmap's baseline is its row ``ascent // 64 + 1``.
+        drawable: None until the line is first drawn.
     """
 
     width: int
@@ -69,16 +75,35 @@ class Line:
     cover: np.ndarray | None = None
     lead: int = 0
     ascent: int = 0
+    drawable: bool | None = None
 
 
 _lines: OrderedDict[tuple, Line | None] = OrderedDict()
 _lock = threading.Lock()
+_bytes = 0  # the bitmaps' size in _lines, under _lock
 
 
 def clear_cache() -> None:
     """Forget every line measured and drawn so far (a new kernel's state: for benchmarks)."""
+    global _bytes
     with _lock:
         _lines.clear()
+        _bytes = 0
+
+
+def cache_size() -> tuple[int, int]:
+    """How many lines the cache holds, and how many bytes of bitmaps."""
+    with _lock:
+        return len(_lines), _bytes
+
+
+def _evict() -> None:
+    """Drop the least recently used lines past the cache's limits (call under ``_lock``)."""
+    global _bytes
+    while _lines and (len(_lines) > CACHE_SIZE or _bytes > CACHE_BYTES):
+        _, line = _lines.popitem(last=False)
+        if line is not None and line.cover is not None:
+            _bytes -= line.cover.nbytes
 
 
 @contextlib.contextmanager
@@ -169,22 +194,43 @@ def measured(s: str, prop: Any, dpi: float) -> Line | None:
             line = Line(*_set_text(font, s, size, dpi))
     with _lock:
         _lines[key] = line
-        while len(_lines) > CACHE_SIZE:
-            _lines.popitem(last=False)
+        _evict()
     return line
 
 
-def _drawn(line: Line, s: str, prop: Any, dpi: float) -> Line:
-    """``line`` with its bitmap, laid out behind a space (see the module's docstring)."""
-    if line.cover is None:
+def _simple(s: str) -> bool:
+    """Text that needs no shaping: no combining mark, no joiner or direction control, no
+    right-to-left script (only Latin, Greek, Cyrillic, punctuation, arrows and symbols).
+    Matplotlib 3.11 shapes the rest (HarfBuzz): it is left to matplotlib."""
+    return all((ord(c) < 0x0590 or 0x2000 <= ord(c) < 0x2C00)
+               and unicodedata.category(c)[0] != "M" and unicodedata.category(c) != "Cf"
+               for c in s)
+
+
+def _drawn(line: Line, s: str, prop: Any, dpi: float) -> Line | None:
+    """``line`` with its bitmap, laid out behind a space (see the module's docstring), or
+    None: text that needs shaping, a font without a space, or a glyph that hangs left of
+    the space (where the first glyph would again land apart from the rest)."""
+    global _bytes
+    if line.drawable is None:
         font = font_manager.get_font(_font_path(prop))
+        cover, offset = None, 0
+        if _simple(s) and font.get_char_index(ord(" ")):
+            with _lock:
+                width, height, descent = _set_text(font, " " + s, prop.get_size_in_points(),
+                                                   dpi)
+                offset = font.get_bitmap_offset()[0]
+                if offset == 0:
+                    font.draw_glyphs_to_bitmap(antialiased=True)
+                    cover = np.array(font.get_image())
+                    line.lead, line.ascent = width - line.width, height - descent
         with _lock:
-            width, height, descent = _set_text(font, " " + s, prop.get_size_in_points(), dpi)
-            font.draw_glyphs_to_bitmap(antialiased=True)
-            cover = np.array(font.get_image())
-        line.lead, line.ascent = width - line.width, height - descent
-        line.cover = cover  # last: another thread may read the line as soon as it is set
-    return line
+            if line.drawable is None:  # another thread may have drawn it meanwhile
+                line.cover = cover
+                _bytes += cover.nbytes if cover is not None else 0
+                line.drawable = cover is not None  # last: other threads read it first
+                _evict()
+    return line if line.drawable else None
 
 
 def _plain(s: str, angle: float, ismath: Any, gc: Any, mtext: Any) -> bool:
@@ -206,7 +252,8 @@ def draw_line(renderer: Any, gc: Any, x: float, y: float, s: str, prop: Any, ang
 
     Returns:
         False, having drawn nothing, when the text is not plain (see the module's
-        docstring) or :func:`measured` leaves it to matplotlib; True once it is drawn.
+        docstring) or :func:`measured` or :func:`_drawn` leaves it to matplotlib; True
+        once it is drawn.
     """
     if not _plain(s, angle, ismath, gc, mtext):
         return False
@@ -214,6 +261,8 @@ def draw_line(renderer: Any, gc: Any, x: float, y: float, s: str, prop: Any, ang
     if line is None:
         return False
     line = _drawn(line, s, prop, renderer.dpi)
+    if line is None:
+        return False
     # The space's empty box puts the bitmap's first column on the layout's pen origin, its
     # baseline on row ascent // 64 + 1; the line's own pen starts ``lead`` further right.
     top = round(y) - line.ascent // 64 - 1  # rows count from the top here

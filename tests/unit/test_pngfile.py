@@ -21,7 +21,7 @@ from course_helpers.figures import pngfile
 from course_helpers.figures.scene import SizedFigure, show_uncropped
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (17, 31), (240, 361)])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (17, 31), (240, 361), (600, 5)])
 def test_pillow_reads_back_exactly_the_pixels_written(shape):
     rng = np.random.default_rng(sum(shape))
     pixels = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
@@ -30,6 +30,12 @@ def test_pillow_reads_back_exactly_the_pixels_written(shape):
     assert image.mode == "RGBA" and image.size == (shape[1], shape[0])
     assert np.array_equal(np.asarray(image), pixels)
     assert image.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0)])
+def test_an_empty_image_is_refused_as_matplotlib_refuses_it(shape):
+    with pytest.raises(ValueError, match="empty image"):
+        pngfile.encode(np.zeros((*shape, 4), np.uint8))
 
 
 def test_a_course_figure_saved_as_coursepng_is_the_figure_drawn(tmp_path):

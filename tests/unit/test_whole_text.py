@@ -11,6 +11,7 @@ colour fails it.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
 
 from course_helpers.figures import wholetext
@@ -207,22 +209,47 @@ def test_no_glyph_is_pushed_aside_wherever_a_line_starts(monkeypatch, dpi):
     assert np.abs(shifts).max() <= 0.75, f"moved by up to {np.abs(shifts).max():.2f} px"
 
 
-@pytest.mark.parametrize("case", ["not anti-aliased", "clipped to a shape", "font features"])
+CMMI10 = Path(matplotlib.get_data_path(), "fonts", "ttf", "cmmi10.ttf")
+
+
+@pytest.mark.parametrize("case", [
+    "not anti-aliased", "clipped to a shape", "font features", "right to left",
+    "a combining mark", "a glyph hanging left of the space"])
 def test_what_matplotlib_draws_differently_is_left_to_it(monkeypatch, case):
     calls: list[str] = []
     glyph_by_glyph = RendererAgg.draw_text
     monkeypatch.setattr(RendererAgg, "draw_text", lambda self, gc, x, y, s, *a, **k: (
         calls.append(s), glyph_by_glyph(self, gc, x, y, s, *a, **k)))
     fig = plt.figure(figsize=(3, 3), FigureClass=SizedFigure)
+    text = {"clipped to a shape": "clipped text running out", "not anti-aliased": "jagged",
+            "font features": "ligatures", "right to left": "שלום eth0",
+            "a combining mark": "e\u0301th0", "a glyph hanging left of the space": "pjx"}[case]
     if case == "clipped to a shape":
         ax = fig.add_subplot(projection="polar")  # the axes clip to a circle
-        ax.text(0, 0.9, "clipped text running out", clip_on=True)
+        ax.text(0, 0.9, text, clip_on=True)
     elif case == "not anti-aliased":
-        fig.text(0.1, 0.5, "jagged", antialiased=False)
+        fig.text(0.1, 0.5, text, antialiased=False)
+    elif case == "font features":
+        fig.text(0.1, 0.5, text, fontfeatures=["-liga"])
+    elif case == "a glyph hanging left of the space":
+        fig.text(0.1, 0.5, text, fontproperties=FontProperties(fname=CMMI10, size=20))
     else:
-        fig.text(0.1, 0.5, "ligatures", fontfeatures=["-liga"])
+        fig.text(0.1, 0.5, text)
     fig.canvas.draw()
-    assert [c for c in calls if c in ("clipped text running out", "jagged", "ligatures")]
+    assert calls == [text]
+
+
+def test_the_cache_keeps_to_its_byte_budget(monkeypatch):
+    monkeypatch.setattr(wholetext, "CACHE_BYTES", 200_000)
+    wholetext.clear_cache()
+    fig = plt.figure(figsize=(12, 8), dpi=200, FigureClass=SizedFigure)
+    for i in range(40):  # 40 lines of 120 characters at 200 dpi: about 35 kB a bitmap
+        fig.text(0.01, 1 - (i + 1) / 41, f"{i:03d} " + "veth4dd59e6@if2 " * 7, fontsize=7)
+    fig.canvas.draw()
+    lines, size = wholetext.cache_size()
+    assert 0 < size <= 200_000 and lines < 40 * 2, (lines, size)
+    wholetext.clear_cache()
+    assert wholetext.cache_size() == (0, 0)
 
 
 def test_a_change_of_font_settings_is_followed(monkeypatch):
@@ -242,3 +269,27 @@ def test_a_change_of_font_settings_is_followed(monkeypatch):
     with matplotlib.rc_context({"font.sans-serif": ["DejaVu Sans Mono"]}):
         mono_whole, mono_theirs = ink_columns(True), ink_columns(False)
     assert abs(mono_whole[1] - mono_theirs[1]) <= 1, (mono_whole, mono_theirs)
+
+
+def test_course_figures_drawn_from_two_threads_leave_the_settings_as_they_were():
+    """SizedFigure.draw switches hinting off in the process's rcParams while it draws; two
+    threads drawing at once must not restore each other's value (hinting off for good)."""
+    import threading
+    before = matplotlib.rcParams["text.hinting"]
+    figs = []
+    for _ in range(2):
+        fig = plt.figure(figsize=(3, 2), FigureClass=SizedFigure)
+        for i in range(20):
+            fig.text(0.05, i / 20, f"line {i} eth0@if{i}", fontsize=6)
+        figs.append(fig)
+
+    def draw(fig) -> None:
+        for _ in range(15):
+            fig.canvas.draw()
+
+    threads = [threading.Thread(target=draw, args=(fig,)) for fig in figs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert matplotlib.rcParams["text.hinting"] == before
