@@ -67,6 +67,7 @@ class Line:
         lead: where, in that layout, the line's own first glyph starts (the space's advance).
         ascent: the bitmap's baseline is its row ``ascent // 64 + 1``.
         drawable: None until the line is first drawn.
+        key: its place in the cache.
     """
 
     width: int
@@ -76,6 +77,7 @@ class Line:
     lead: int = 0
     ascent: int = 0
     drawable: bool | None = None
+    key: tuple = ()
 
 
 _lines: OrderedDict[tuple, Line | None] = OrderedDict()
@@ -191,7 +193,7 @@ def measured(s: str, prop: Any, dpi: float) -> Line | None:
     line = None
     if all(font.get_char_index(ord(c)) for c in s):
         with _lock:
-            line = Line(*_set_text(font, s, size, dpi))
+            line = Line(*_set_text(font, s, size, dpi), key=key)
     with _lock:
         _lines[key] = line
         _evict()
@@ -227,7 +229,8 @@ def _drawn(line: Line, s: str, prop: Any, dpi: float) -> Line | None:
         with _lock:
             if line.drawable is None:  # another thread may have drawn it meanwhile
                 line.cover = cover
-                _bytes += cover.nbytes if cover is not None else 0
+                if cover is not None and _lines.get(line.key) is line:  # still cached
+                    _bytes += cover.nbytes
                 line.drawable = cover is not None  # last: other threads read it first
                 _evict()
     return line if line.drawable else None
