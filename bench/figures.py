@@ -45,6 +45,8 @@ from matplotlib.text import Text  # noqa: E402
 from course_helpers.core.record import notebooks  # noqa: E402
 from course_helpers.figures import pngfile, wholetext  # noqa: E402
 
+AVAILABLE = wholetext.AVAILABLE  # this matplotlib's, before a round switches it off
+
 
 def chapter_figures() -> list[tuple[str, Figure]]:
     """(chapter, figure) for every figure a chapter shows, in order."""
@@ -118,8 +120,6 @@ def main() -> int:
             pstats.Stats(profile).sort_stats("tottime").print_stats(8)
     return 0
 
-
-AVAILABLE = wholetext.AVAILABLE
 
 if __name__ == "__main__":
     sys.exit(main())

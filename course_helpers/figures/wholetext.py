@@ -34,7 +34,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 import numpy as np
@@ -52,6 +52,18 @@ AVAILABLE = all(hasattr(FT2Font, name) for name in WHOLE_LINE_CALLS)
 #: bitmaps (a course figure's line is a few kilobytes; one very long line at 200 dpi, a
 #: megabyte), the least recently used going first.
 CACHE_SIZE, CACHE_BYTES = 1024, 16 << 20
+
+
+class LineKey(NamedTuple):
+    """What a line's measures and bitmap depend on: its place in the cache."""
+
+    text: str
+    font_path: str
+    size: float
+    dpi: float
+    flags: int
+    hinting_factor: int
+    kerning_factor: int
 
 
 @dataclass
@@ -77,10 +89,10 @@ class Line:
     lead: int = 0
     ascent: int = 0
     drawable: bool | None = None
-    key: tuple = ()
+    key: LineKey | None = None
 
 
-_lines: OrderedDict[tuple, Line | None] = OrderedDict()
+_lines: OrderedDict[LineKey, Line | None] = OrderedDict()
 _lock = threading.Lock()
 _bytes = 0  # the bitmaps' size in _lines, under _lock
 
@@ -183,8 +195,9 @@ def measured(s: str, prop: Any, dpi: float) -> Line | None:
     if path is None:
         return None
     size = prop.get_size_in_points()
-    key = (s, path, size, dpi, get_hinting_flag(), matplotlib.rcParams["text.hinting_factor"],
-           matplotlib.rcParams["text.kerning_factor"])
+    key = LineKey(s, path, size, dpi, get_hinting_flag(),
+                  matplotlib.rcParams["text.hinting_factor"],
+                  matplotlib.rcParams["text.kerning_factor"])
     with _lock:
         if key in _lines:
             _lines.move_to_end(key)
@@ -209,18 +222,18 @@ def _simple(s: str) -> bool:
                for c in s)
 
 
-def _drawn(line: Line, s: str, prop: Any, dpi: float) -> Line | None:
+def _drawn(line: Line) -> Line | None:
     """``line`` with its bitmap, laid out behind a space (see the module's docstring), or
     None: text that needs shaping, a font without a space, or a glyph that hangs left of
     the space (where the first glyph would again land apart from the rest)."""
     global _bytes
     if line.drawable is None:
-        font = font_manager.get_font(_font_path(prop))
+        key = line.key
+        font = font_manager.get_font(key.font_path)
         cover, offset = None, 0
-        if _simple(s) and font.get_char_index(ord(" ")):
+        if _simple(key.text) and font.get_char_index(ord(" ")):
             with _lock:
-                width, height, descent = _set_text(font, " " + s, prop.get_size_in_points(),
-                                                   dpi)
+                width, height, descent = _set_text(font, " " + key.text, key.size, key.dpi)
                 offset = font.get_bitmap_offset()[0]
                 if offset == 0:
                     font.draw_glyphs_to_bitmap(antialiased=True)
@@ -263,7 +276,7 @@ def draw_line(renderer: Any, gc: Any, x: float, y: float, s: str, prop: Any, ang
     line = measured(s, prop, renderer.dpi)
     if line is None:
         return False
-    line = _drawn(line, s, prop, renderer.dpi)
+    line = _drawn(line)
     if line is None:
         return False
     # The space's empty box puts the bitmap's first column on the layout's pen origin, its
