@@ -81,8 +81,10 @@ class ResolverView:
     def ext_servers(self) -> tuple[str, ...]:
         """The servers the embedded DNS forwards to, from ``# ExtServers: [...]``.
 
-        Engine 28 writes each as ``host(ADDRESS)``, Engine 26 as ``ADDRESS``; both are
-        returned as the address alone.
+        A server the embedded DNS reaches from the host's namespace is written
+        ``host(ADDRESS)``: from Engine 28 every server read from the host's file, on 26
+        only loopback (and zoned, or IPv6 on a network without IPv6) ones; the others
+        as ``ADDRESS``. Both are returned as the address alone.
         """
         listed = self.note("ExtServers").strip("[]").split()
         return tuple(re.sub(r"^host\((.*)\)$", r"\1", item) for item in listed)

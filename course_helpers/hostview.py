@@ -389,20 +389,33 @@ def cable_ends(container_interfaces: list[Interface],
                      outside.master)
 
 
-def expected_inside_index(ends: CableEnds, engine_major: int) -> int:
+def expected_inside_index(ends: CableEnds, engine_major: int,
+                          inside: list[Interface] | None = None) -> int:
     """The ifindex the container's end should have, by engine version.
 
     From Engine 28 (moby#49302) Docker creates the pair with one end already in the
-    container's namespace, where only ``lo`` (1) exists: that end is number 2 in every
-    container. Before, both ends were made together in the host's namespace (the
-    container's end first) and that end was then moved, keeping its number: one
-    below the host's end.
+    container's namespace, which numbers its interfaces from 1: that end takes the
+    number after the devices the namespace was born with. That is ``lo`` (1) alone, so
+    the end is number 2, unless the host's kernel gives every new namespace its fallback
+    tunnels too (``tunl0``, ``sit0`` …: when their modules are loaded and
+    ``net.core.fb_tunnels_only_for_init_net`` is 0). Before 28, both ends were made
+    together in the host's namespace (the container's end first) and that end was then
+    moved, keeping its number: one below the host's end.
+
+    Args:
+        ends: the cable's two ends (:func:`cable_ends`).
+        engine_major: the engine's major version.
+        inside: the container's interfaces; from 28, those that are not a veth are the
+            devices its namespace was born with (without them: ``lo`` alone).
 
     >>> ends = CableEnds("eth0", 14, 15, "veth1", 15, 14, "docker0")
     >>> expected_inside_index(ends, 20), expected_inside_index(ends, 28)
     (14, 2)
     """
-    return 2 if engine_major >= VETH_MADE_INSIDE_FROM else ends.outside_index - 1
+    if engine_major < VETH_MADE_INSIDE_FROM:
+        return ends.outside_index - 1
+    born = [i for i in inside or () if i.peer_index is None and i.name != ends.inside]
+    return 1 + (len(born) or 1)
 
 
 def busybox_suffix(iface: Interface, interfaces: list[Interface]) -> str:

@@ -536,7 +536,8 @@ def container_networking(lab: Lab, container: Any) -> ContainerNetworking:
 
 #: The words Docker uses when a network still has containers attached.
 ACTIVE_ENDPOINTS = "has active endpoints"
-#: The first engine whose refusal names the endpoint (its name and id) after those words.
+#: The first engine whose refusal names the endpoints still attached after those words
+#: (their names; from 28.3 each as ``name:"…" id:"…"``).
 ENDPOINT_NAMED_FROM = (28, 1)
 
 
@@ -561,8 +562,9 @@ def engine_version(version: str) -> tuple[int, int]:
 def endpoint_detail(reason: str) -> str | None:
     """What Docker wrote after "has active endpoints", or None when those words are missing.
 
-    Up to Engine 28.0 the message ends with the words (``""`` here); from 28.1 it
-    goes on with the endpoint's name and id, e.g. ``(name:"c1" id:"5d2…")``.
+    Up to Engine 28.0 the message ends with the words (``""`` here); from 28.1 it goes
+    on with the endpoints still attached: their names, e.g. ``(c1)``, and from 28.3 their
+    names and short ids, e.g. ``(name:"c1" id:"5d2…")``.
 
     >>> endpoint_detail("error while removing network: network n id 3f has active endpoints")
     ''

@@ -312,6 +312,37 @@ def test_cable_ends_read_both_indexes_from_the_kernel():
     assert expected_inside_index(ends, 27) == 6 != ends.inside_index
 
 
+# An Engine 28 container on a host whose kernel gives every new namespace its fallback
+# tunnels (the ipip and sit modules loaded, net.core.fb_tunnels_only_for_init_net = 0):
+# they come with the namespace, before Docker's eth0, which takes the next number.
+CONTAINER_28_TUNNELS = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+2: tunl0@NONE: <NOARP> mtu 1480 qdisc noop qlen 1000
+    link/ipip 0.0.0.0 brd 0.0.0.0
+3: sit0@NONE: <NOARP> mtu 1480 qdisc noop qlen 1000
+    link/sit 0.0.0.0 brd 0.0.0.0
+4: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue
+    link/ether 9a:00:00:00:00:0b brd ff:ff:ff:ff:ff:ff
+"""
+HOST_28_TUNNELS = HOST_28.replace("7: veth7777777@eth0", "9: veth9999999@if4")
+
+
+def test_from_engine_28_eth0_comes_after_the_devices_its_namespace_was_born_with():
+    inside = with_kernel_links(parse_ip_addr(CONTAINER_28_TUNNELS),
+                               parse_links("lo 1 1\ntunl0 2 0\nsit0 3 0\neth0 4 9\n"))
+    outside = with_kernel_links(parse_ip_addr(HOST_28_TUNNELS), parse_links(
+        "lo 1 1\neth0 2 2\ndocker0 3 3\nveth9999999 9 4\n"))
+    ends = cable_ends(inside, outside)
+    assert ends is not None and ends.name_each_other, ends
+    assert expected_inside_index(ends, 28, inside) == 4 == ends.inside_index
+    assert expected_inside_index(ends, 28) == 2, "without the listing: lo alone"
+    assert expected_inside_index(ends, 27, inside) == 8, "before 28: one below the host's end"
+    plain = with_kernel_links(parse_ip_addr(CONTAINER_28), parse_links(CONTAINER_28_LINKS))
+    assert expected_inside_index(cable_ends(plain, with_kernel_links(
+        parse_ip_addr(HOST_28), parse_links(HOST_28_LINKS))), 28, plain) == 2
+
+
 def test_cable_ends_of_an_older_engine_are_consecutive():
     ends = CableEnds("eth0", 14, 15, "vethadecf05", 15, 14, "docker0")
     assert ends.name_each_other and expected_inside_index(ends, 20) == 14
