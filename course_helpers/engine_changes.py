@@ -21,7 +21,8 @@ from .core.replay import RECORDINGS, Recording, decode, recording_sets
 
 #: The chapter whose recordings hold a bridge-mode snapshot.
 CHAPTER = "03_network_modes"
-#: The first engine whose bridge MACs are random, and whose containers' eth0 is ifindex 2.
+#: The first engine whose bridge MACs are random, and whose containers' eth0 is made inside
+#: their namespace (ifindex 2, right after lo, in the shipped runs).
 CHANGED_IN = (28, 0)
 
 

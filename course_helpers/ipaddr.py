@@ -396,8 +396,8 @@ def with_kernel_links(interfaces: list[Interface],
 
     ``ip addr`` prints ``vethX@ifN`` for a peer in another namespace, but BusyBox's
     ``ip`` looks N up among *this* namespace's interfaces and prints a name when one
-    has that index: from Engine 28 every container's ``eth0`` has ifindex 2, so a
-    host whose ``eth0`` is also number 2 shows ``vethX@eth0``. The kernel's
+    has that index: from Engine 28 a container's ``eth0`` has ifindex 2 on most
+    hosts, so a host whose ``eth0`` is also number 2 shows ``vethX@eth0``. The kernel's
     ``iflink`` is unambiguous: a peer whose index and iflink point at each other in
     this listing is in the same namespace (``link``), any other is elsewhere
     (``peer_index``).
