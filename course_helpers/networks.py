@@ -110,11 +110,20 @@ def parse_default_route(text: str) -> str | None:
     return None
 
 
-def ipam_config(network: dict[str, Any]) -> list[dict[str, str | None]]:
-    """Subnets and gateways from inspect data: ``[{"subnet": …, "gateway": … or None}]``.
+#: The first engine that lists the default bridge's gateway in ``inspect`` whatever existed at
+#: its first start (moby commit cc19eba, "daemon: let libnetwork assign default bridge
+#: IPAM", first in v24.0.0), unless its settings give ``fixed-cidr`` without ``bip``.
+GATEWAY_LISTED_FROM = (24, 0)
 
-    Similar to ``docker network inspect -f '{{json .IPAM.Config}}' NAME``.
-    Engine 20.10 may leave ``Gateway`` out for the default bridge (then it is None).
+
+def ipam_config(network: dict[str, Any]) -> list[dict[str, str | None]]:
+    """Subnets, gateways and ranges from inspect data: ``[{"subnet": …, "gateway": … or
+    None, "ip_range": … or None}]``.
+
+    Similar to ``docker network inspect -f '{{json .IPAM.Config}}' NAME``. Engines before
+    24.0 may leave ``Gateway`` out for the default bridge (then it is None; see
+    :data:`GATEWAY_LISTED_FROM`). ``ip_range`` is where containers' addresses come from
+    when it is narrower than the subnet (the daemon's ``fixed-cidr``).
 
     Args:
         network: a network as :func:`inspect_network` returns it.
@@ -123,7 +132,8 @@ def ipam_config(network: dict[str, Any]) -> list[dict[str, str | None]]:
         One dict per IPAM entry (none for ``host`` and ``none``).
     """
     config = (network.get("IPAM") or {}).get("Config") or []
-    return [{"subnet": c.get("Subnet"), "gateway": c.get("Gateway") or None} for c in config]
+    return [{"subnet": c.get("Subnet"), "gateway": c.get("Gateway") or None,
+             "ip_range": c.get("IPRange") or None} for c in config]
 
 
 def host_end(container_interfaces: list[Interface],

@@ -80,9 +80,12 @@ HOST = """\
 
 
 def test_ipam_config_with_and_without_gateway():
-    assert ipam_config(BRIDGE) == [{"subnet": "172.17.0.0/16", "gateway": None}]
+    assert ipam_config(BRIDGE) == [{"subnet": "172.17.0.0/16", "gateway": None, "ip_range": None}]
     user = {"IPAM": {"Config": [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]}}
-    assert ipam_config(user) == [{"subnet": "172.18.0.0/16", "gateway": "172.18.0.1"}]
+    assert ipam_config(user) == [{"subnet": "172.18.0.0/16", "gateway": "172.18.0.1",
+                                  "ip_range": None}]
+    ranged = {"IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "IPRange": "172.17.8.0/24"}]}}
+    assert ipam_config(ranged)[0]["ip_range"] == "172.17.8.0/24"
     assert ipam_config({"IPAM": {"Config": None}}) == []  # host, none
     assert ipam_config({}) == []
 
