@@ -6,8 +6,9 @@ real runs, made by ``python -m course_helpers record``. Reading the bridge-mode
 container of each, side by side, shows two changes of Engine 28 that no single
 engine can show: a bridge container's MAC address is no longer derived from
 its IPv4 address, and its ``eth0`` is created inside the container's namespace
-(where the engine can), so it is interface number 2. Similar to comparing ``docker exec
-C ip addr`` on two machines that run different engines.
+(where the engine can), so in the shipped runs it is interface number 2, right after
+``lo``. Similar to comparing ``docker exec C ip addr`` on two machines that run
+different engines.
 """
 
 from __future__ import annotations
