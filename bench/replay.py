@@ -92,6 +92,7 @@ def main() -> int:
     tree = args.baseline.resolve() if args.baseline else None
     precompile(*([tree] if tree is not None else []))
     books = notebooks(args.folder)
+    cells = {nb.name: code_cells(nb) for nb in books}
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         floor = floor_notebook(Path(tmp))
@@ -100,7 +101,7 @@ def main() -> int:
         ours: dict[str, list[tuple[float, float]]] = {nb.name: [] for nb in books}
         theirs: dict[str, list[tuple[float, float]]] = {nb.name: [] for nb in books}
         floors: list[tuple[float, float]] = []
-        as_many = {nb.name: floor_notebook(Path(tmp), code_cells(nb)) for nb in books}
+        as_many = {nb.name: floor_notebook(Path(tmp), cells[nb.name]) for nb in books}
         cell_floors: dict[str, list[tuple[float, float]]] = {nb.name: [] for nb in books}
         for _ in range(args.rounds):
             for nb in books:
@@ -137,7 +138,7 @@ def main() -> int:
             base_ratios.append((b_wall / low_wall, b_cpu / low_cpu))
             before = f" {b_wall / low_wall:10.2f} {b_cpu / low_cpu:6.2f}"
         print(f"{name:<34}{before} {wall:8.2f} {wall / low_wall:8.2f} {cpu:6.2f} "
-              f"{cpu / low_cpu:6.2f} {code_cells(args.folder / name):5d} {same:>24}")
+              f"{cpu / low_cpu:6.2f} {cells[name]:5d} {same:>24}")
     before = ""
     if tree is not None:
         before = (f" {statistics.mean(r for r, _ in base_ratios):10.2f}"
